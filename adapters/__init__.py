@@ -1,0 +1,1 @@
+"""Platform adapters: translate platform payloads into `TicketEvent`s and plans into API calls."""

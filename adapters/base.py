@@ -1,0 +1,47 @@
+"""What the worker needs from a platform adapter, and the failures it may report.
+
+Adapters translate only: payload in, `TicketEvent` out; `Plan` in, API calls out. Their
+clients are passed in, so tests hand them a client pointed at a local fake server.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Protocol
+
+from integration.events import TicketEvent
+from integration.plan import NoteEffect, Plan
+
+
+class AdapterFailure(Exception):
+    """A write or read failed; `retry_after` is the server's word on when to try again."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TemporaryFailure(AdapterFailure):
+    """429, 5xx, timeouts, connection errors: the inbox backs off and tries again."""
+
+
+class PermanentFailure(AdapterFailure):
+    """4xx other than 409/429: retrying cannot help; recorded with the API's message."""
+
+
+class Conflict(AdapterFailure):
+    """The ticket changed since it was read (409 on safe_update): re-read, re-plan, retry."""
+
+
+class Adapter(Protocol):
+    platform: str
+
+    def normalize(self, payload: Mapping[str, Any], headers: Mapping[str, str]) -> TicketEvent: ...
+
+    def own_actor_reason(self, event: TicketEvent) -> str | None:
+        """Why this event is our own write (so it must be skipped), or None."""
+
+    def refresh(self, event: TicketEvent) -> TicketEvent:
+        """The event with the ticket's current state read from the platform."""
+
+    def apply(self, plan: Plan, extra_notes: list[NoteEffect]) -> dict[str, Any]:
+        """Write the plan to the ticket; returns a record of what was sent."""

@@ -1,0 +1,216 @@
+"""Zendesk write-back through zenpy: a plan becomes ONE `PUT /api/v2/tickets/{id}`.
+
+The body is built by a pure function (`update_bodies`, checked against Zendesk's OpenAPI
+spec in tests); sending it is a thin layer over the zenpy client that was passed in.
+
+Zenpy would sleep on a 429 for as long as Retry-After says, forever, unless it has a
+rate-limit budget. We give it a budget of one second, so it raises instead, and a response
+hook keeps the Retry-After it saw: the inbox owns backoff, and no worker blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import requests
+from requests.adapters import HTTPAdapter
+from zenpy import Zenpy
+from zenpy.lib.api_objects import Ticket
+from zenpy.lib.endpoint import EndpointFactory
+from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyException
+
+from adapters.base import Conflict, PermanentFailure, TemporaryFailure
+from adapters.zendesk.normalize import normalize, refresh
+from integration.events import TicketEvent
+from integration.plan import NoteEffect, Plan
+from integration.ruleset import Department, RuleSet
+
+log = logging.getLogger("dispute_desk.zendesk")
+
+STATUS_TO_ZENDESK = {"on_hold": "hold"}
+NOTE_SEPARATOR = "\n\n———\n\n"
+
+
+def make_client(subdomain: str, email: str | None, token: str | None, oauth_token: str | None, timeout: float = 20.0) -> Zenpy:
+    """A zenpy client that never blocks a worker: no cache, a timeout, a 1-second 429 budget,
+    and no transport retries: zenpy's own adapter re-sends a PUT that timed out, which
+    would post a comment twice. The inbox retries whole events, after re-reading the ticket."""
+    credentials: dict[str, Any] = {"oauth_token": oauth_token} if oauth_token else {"email": email, "token": token}
+    session = requests.Session()
+    session.mount("https://", HTTPAdapter(max_retries=0))
+    session.mount("http://", HTTPAdapter(max_retries=0))
+    return Zenpy(subdomain=subdomain, timeout=timeout, ratelimit_budget=1, disable_cache=True, session=session, **credentials)
+
+
+@dataclass
+class RetryAfterHook:
+    """Remembers the last Retry-After the API sent, which zenpy does not surface."""
+
+    retry_after: float | None = None
+
+    def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        value = response.headers.get("Retry-After")
+        self.retry_after = _seconds(value) if response.status_code in (429, 503) else None
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+# ---- the pure part ---------------------------------------------------------------------------
+
+
+def update_bodies(plan: Plan, group_id: Callable[[str], int | None], extra_notes: Sequence[NoteEffect] = ()) -> list[dict[str, Any]]:
+    """The request bodies for one plan: one PUT, or two when it carries both internal notes
+    and a public reply (a Zendesk update holds a single comment)."""
+    effects = plan.effects
+    ticket: dict[str, Any] = {"safe_update": True}
+    if plan.event.version:
+        ticket["updated_stamp"] = plan.event.version
+    group = group_id(effects.department) if effects.department else None
+    if group is not None:
+        ticket["group_id"] = group
+    if effects.priority:
+        ticket["priority"] = effects.priority
+    if effects.status:
+        ticket["status"] = STATUS_TO_ZENDESK.get(effects.status, effects.status)
+    if effects.add_tags or effects.remove_tags:
+        # The single-ticket update has no additional_tags/remove_tags (only update_many
+        # does): send the whole list, read just before, and let safe_update catch a race.
+        kept = [tag for tag in plan.event.tags if tag not in effects.remove_tags]
+        ticket["tags"] = kept + [tag for tag in effects.add_tags if tag not in kept]
+    notes = [*effects.notes, *extra_notes]
+    internal = [note.body for note in notes if not note.public]
+    public = [note.body for note in notes if note.public]
+    bodies = [ticket]
+    if internal:
+        ticket["comment"] = {"body": NOTE_SEPARATOR.join(internal), "public": False}
+    if public:
+        reply = {"comment": {"body": NOTE_SEPARATOR.join(public), "public": True}}
+        if internal:
+            bodies.append(reply)  # the second write carries no safe_update: the first changed the stamp
+        else:
+            ticket.update(reply)
+    return [body for body in bodies if set(body) - {"safe_update", "updated_stamp"}]
+
+
+@dataclass(frozen=True)
+class GroupDirectory:
+    """Zendesk groups by id and by name, read once at start-up, so departments may name
+    their group (`{group: Finance}`) and events can say which department a ticket is in."""
+
+    names: Mapping[str, str] = field(default_factory=dict)  # id -> name
+
+    def id_for(self, department: Department) -> int | None:
+        if department.zendesk.get("group_id") is not None:
+            return int(department.zendesk["group_id"])
+        wanted = str(department.zendesk.get("group", "")).casefold()
+        return next((int(gid) for gid, name in self.names.items() if name.casefold() == wanted), None)
+
+    def missing(self, departments: Mapping[str, Department]) -> list[str]:
+        return [
+            f'department {ident}: no Zendesk group named "{d.zendesk["group"]}"'
+            for ident, d in departments.items()
+            if "group" in d.zendesk and "group_id" not in d.zendesk and self.id_for(d) is None
+        ]
+
+
+# ---- the I/O part ----------------------------------------------------------------------------
+
+
+@dataclass
+class ZendeskAdapter:
+    client: Zenpy
+    rules: Callable[[], RuleSet]
+    own_user_id: str | None = None
+    directory: GroupDirectory = field(default_factory=GroupDirectory)
+    platform: str = "zendesk"
+    hook: RetryAfterHook = field(default_factory=RetryAfterHook)
+
+    def __post_init__(self) -> None:
+        self.client.tickets.session.hooks["response"].append(self.hook)
+
+    def start(self) -> list[str]:
+        """Learn who we are (users/me) and the account's groups; returns problems to log."""
+        self.own_user_id = str(self._get_json(EndpointFactory("users").me())["user"]["id"])
+        groups = self._call(lambda: list(self.client.groups()))
+        self.directory = GroupDirectory({str(group.id): str(group.name) for group in groups})
+        return self.directory.missing(self.rules().departments)
+
+    def normalize(self, payload: Mapping[str, Any], headers: Mapping[str, str]) -> TicketEvent:
+        return normalize(payload, headers)
+
+    def own_actor_reason(self, event: TicketEvent) -> str | None:
+        if self.own_user_id is None:
+            return None
+        if event.actor_id == self.own_user_id:
+            return f"caused by the integration's own user {self.own_user_id}"
+        if event.comment and event.comment.author_id == self.own_user_id:
+            return f"comment written by the integration's own user {self.own_user_id}"
+        return None
+
+    def refresh(self, event: TicketEvent) -> TicketEvent:
+        endpoint = EndpointFactory("tickets")(id=int(event.ticket_id), include=["users", "organizations"])
+        data = self._get_json(endpoint)
+        fresh = refresh(event, data["ticket"], data.get("users", ()), data.get("organizations", ()))
+        return fresh.with_state(group_name=self.directory.names.get(fresh.group_id or "", fresh.group_name))
+
+    def apply(self, plan: Plan, extra_notes: list[NoteEffect]) -> dict[str, Any]:
+        departments = self.rules().departments
+        bodies = update_bodies(plan, lambda dept: self.directory.id_for(departments[dept]), extra_notes)
+        for body in bodies:
+            ticket = Ticket(id=int(plan.event.ticket_id), **body)
+            self._call(lambda: self.client.tickets.update(ticket))
+        return {"writes": len(bodies), "bodies": bodies}
+
+    def _get_json(self, endpoint: Any) -> dict[str, Any]:
+        api = self.client.tickets
+        response = self._call(lambda: api._get(api._build_url(endpoint), raw_response=True))
+        return response.json()  # type: ignore[no-any-return]
+
+    def _call(self, request: Any) -> Any:
+        """Run one zenpy request, turning its failures into the inbox's vocabulary."""
+        try:
+            return request()
+        except RatelimitBudgetExceeded:
+            raise TemporaryFailure("Zendesk rate limit (429)", self.hook.retry_after) from None
+        except APIException as error:
+            raise _failure(getattr(error, "response", None), str(error)) from None
+        except requests.HTTPError as error:
+            raise _failure(error.response, str(error)) from None
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise TemporaryFailure(f"Zendesk unreachable: {type(error).__name__}") from None
+        except ZenpyException as error:
+            raise TemporaryFailure(f"zenpy: {error}") from None
+
+
+def _failure(response: requests.Response | None, message: str) -> Exception:
+    status = response.status_code if response is not None else 0
+    retry_after = _seconds(response.headers.get("Retry-After")) if response is not None else None
+    detail = f"Zendesk answered {status}: {_api_message(response) or message}"
+    if status == 409:
+        return Conflict(detail)
+    if status == 429 or status >= 500 or status == 0:
+        return TemporaryFailure(detail, retry_after)
+    return PermanentFailure(detail)
+
+
+def _api_message(response: requests.Response | None) -> str:
+    if response is None:
+        return ""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300]
+    if not isinstance(body, dict):
+        return str(body)[:300]
+    parts = [str(body.get(key)) for key in ("error", "description") if body.get(key)]
+    details = body.get("details")
+    if isinstance(details, dict):
+        parts += [f"{name}: {item.get('description', item)}" for name, items in details.items() for item in items if isinstance(item, dict)]
+    return "; ".join(parts)[:500]

@@ -1,0 +1,29 @@
+"""dispute-desk: dispute-escalation rules for Zendesk and Jira tickets, from webhooks.
+
+`create_app` is the Flask application factory (gunicorn: `integration:create_app()`).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from integration.config import Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    from integration import errors, ops
+    from integration.services import Services
+    from integration.webhooks import zendesk
+
+    config = config or Config.from_env()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["dispute_desk"] = Services.build(config)
+    errors.register(app)
+    app.register_blueprint(ops.blueprint)
+    app.register_blueprint(zendesk.blueprint)
+    from integration.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,518 @@
+"""Business calendars and durations for deadlines.
+
+A pure module: no I/O of its own (beyond `zoneinfo` loading time-zone data and the `holidays`
+package computing holidays), and it never reads the clock; every time is an argument.
+
+Semantics, decided once and relied on by the rule loader and the deadline clock:
+
+* All times passed in must be timezone-aware (a naive datetime is a programming error:
+  TypeError). All datetimes returned are in UTC.
+* Opening hours are half-open intervals of local wall-clock time, `[opens, closes)`:
+  at exactly the opening time a calendar is open, at exactly the closing time it is closed.
+  An end of `time(0)` in parsed hours means 24:00 (the midnight that ends the day).
+* Wall-clock times are turned into instants in the calendar's time zone per interval, as
+  "the first instant at which the local clock reads that time": an ambiguous time (the
+  repeated hour when clocks go back) is its first occurrence; a time that does not exist
+  (skipped when clocks go forward) is the instant of the change. So an open day counts its
+  real open seconds: `00:00-24:00` is 23 real hours on the day clocks go forward and 25 on
+  the day they go back.
+* Holidays (from the `holidays` package, observed days included, e.g. US 2026-07-03) close
+  the whole local day.
+* Wall-time durations (`4h`, `2d`) are absolute: `2d` is 48 real hours, whatever the clocks do.
+* Business `h`/`m`/`s` count open seconds. A deadline that uses up exactly the rest of an open
+  interval is due at its closing time (not at the next opening).
+* Business `d` counts open days: `2d business` is due at the same local wall-clock time on the
+  2nd following open day (a day that is not a holiday and has open hours), counted from the
+  start, or from the next opening if the start is outside hours. If that wall-clock time is
+  not open on the target day it is moved into that day: before the day's first opening to the
+  opening, in a break or after closing to the closing before it. Days are applied first, then
+  any `h`/`m`/`s` part as open time (`1d 4h business`). So `24h business` (24 open hours) and
+  `1d business` (one open day) differ, even on a 24/7 calendar across a DST change.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+__all__ = [
+    "Calendar",
+    "Duration",
+    "Hours",
+    "WALL_CLOCK",
+    "format_span",
+    "parse_duration",
+    "parse_holidays",
+    "parse_hours",
+    "parse_timezone",
+]
+
+Interval = tuple[time, time]
+Hours = dict[int, tuple[Interval, ...]]  # weekday (Monday 0) -> sorted intervals; end time(0) = 24:00
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+MAX_DURATION = timedelta(days=365)
+SEARCH_DAYS = 5 * 366  # a calendar closed this many days in a row is treated as never opening
+_CACHE_DAYS = 8192
+
+DURATION_EXPECTED = 'a duration like 4h, 30m, 2d or 45s, optionally followed by "business"'
+HOURS_EXPECTED = 'opening hours like "09:00-18:00" or "09:00-12:00, 13:00-18:00"'
+DAYS_EXPECTED = "days like mon, mon-fri or mon,wed (days: mon, tue, wed, thu, fri, sat, sun)"
+
+
+def _got(value: Any) -> str:
+    """How a found value is shown, as in the loader's messages: `"4 hours"`, `a list`."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
+
+
+def _aware(value: datetime, what: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise TypeError(f"{what} must be a datetime (got {type(value).__name__})")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise TypeError(f"{what} must be timezone-aware (got naive {value.isoformat()})")
+    return value.astimezone(UTC)
+
+
+# ---------------------------------------------------------------------------------- durations
+
+
+@dataclass(frozen=True)
+class Duration:
+    """How long a deadline runs. `amount` is the whole length as written (`d` = 24 hours);
+    `days` is how many of those days were written with the unit `d`, which in business time
+    count open days rather than open seconds (see the module docstring)."""
+
+    amount: timedelta
+    business: bool = False
+    days: int = 0
+
+    def __post_init__(self) -> None:
+        if self.amount <= timedelta(0):
+            raise ValueError(f"must be longer than zero (got {self.amount})")
+        if self.amount.microseconds:
+            raise ValueError(f"must be whole seconds (got {self.amount})")
+        if not 0 <= self.days <= self.amount.days:
+            raise ValueError(f"days must be between 0 and the amount's days (got {self.days})")
+
+    @property
+    def rest(self) -> timedelta:
+        """The part after the written days: open time in business durations."""
+        return self.amount - timedelta(days=self.days)
+
+    def __str__(self) -> str:
+        parts = [f"{self.days}d"] if self.days else []
+        seconds = int(self.rest.total_seconds())
+        for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
+            count, seconds = divmod(seconds, size)
+            if count:
+                parts.append(f"{count}{unit}")
+        return " ".join(parts) + (" business" if self.business else "")
+
+
+_DURATION_SHAPE = re.compile(r"(?:\d+[a-z]+\s*)+")
+_DURATION_PART = re.compile(r"(\d+)([a-z]+)")
+
+
+def parse_duration(text: str) -> Duration:
+    """`4h`, `30m`, `2d`, `45s`, `1d 4h`, `1h30m`, each optionally followed by ` business`.
+    Units are given once each, largest first; the total must be above zero and at most 365d."""
+    if not isinstance(text, str):
+        raise ValueError(f"must be {DURATION_EXPECTED} (got {_got(text)})")
+    got = _got(text)
+    body = text.strip().lower()
+    business = False
+    head, _, last = body.rpartition(" ")
+    if last == "business" and head.strip():
+        business, body = True, head.strip()
+    negative = body.startswith("-")
+    if negative:
+        body = body[1:].lstrip()
+    if re.search(r"\d[.,]\d", body):
+        raise ValueError(f"must use whole numbers, like 1h 30m (got {got})")
+    if not _DURATION_SHAPE.fullmatch(body):
+        raise ValueError(f"must be {DURATION_EXPECTED} (got {got})")
+    seen: list[int] = []
+    total = days = 0
+    for number, unit in _DURATION_PART.findall(body):
+        if unit not in UNITS:
+            raise ValueError(f"must use the units d, h, m and s, not {unit} (got {got})")
+        order = list(UNITS).index(unit)
+        if seen and order <= seen[-1]:
+            raise ValueError(f"must give each unit once, largest first, like 1d 4h or 1h30m (got {got})")
+        seen.append(order)
+        total += int(number) * UNITS[unit]
+        days = int(number) if unit == "d" else days
+    if negative or total == 0:
+        raise ValueError(f"must be longer than zero (got {got})")
+    if total > MAX_DURATION.total_seconds():
+        raise ValueError(f"must be at most {MAX_DURATION.days}d (got {got})")
+    return Duration(timedelta(seconds=total), business, days if business else 0)
+
+
+# -------------------------------------------------------------------------------------- hours
+
+_INTERVAL = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
+
+
+def _minutes(hour: str, minute: str, key: str, part: str, end: bool) -> int:
+    value = int(hour) * 60 + int(minute)
+    if int(minute) > 59 or value > 24 * 60 or (value == 24 * 60 and not end):
+        raise ValueError(f'"{key}": must use times from 00:00 to 23:59, or 24:00 as an end (got "{part}")')
+    return value
+
+
+def _intervals(key: str, value: Any) -> tuple[Interval, ...]:
+    if not isinstance(value, str):
+        raise ValueError(f'"{key}": must be {HOURS_EXPECTED} (got {_got(value)})')
+    if value.strip().lower() == "closed":
+        return ()
+    spans: list[tuple[int, int]] = []
+    for raw in value.split(","):
+        part = raw.strip()
+        match = _INTERVAL.fullmatch(part)
+        if not match:
+            raise ValueError(f'"{key}": must be {HOURS_EXPECTED} (got "{value}")')
+        start = _minutes(match[1], match[2], key, part, end=False)
+        end = _minutes(match[3], match[4], key, part, end=True)
+        if end <= start:
+            hint = "; write 24:00 for midnight" if end == 0 else ""
+            raise ValueError(f'"{key}": must close after it opens{hint} (got "{part}")')
+        spans.append((start, end))
+    spans.sort()
+    for (_, previous_end), (start, _) in zip(spans, spans[1:]):
+        if start < previous_end:
+            raise ValueError(f'"{key}": must not have overlapping intervals (got "{value}")')
+    return tuple((_clock(start), _clock(end)) for start, end in spans)
+
+
+def _clock(minutes: int) -> time:
+    return time(0) if minutes == 24 * 60 else time(minutes // 60, minutes % 60)
+
+
+def _day(name: str, key: str) -> int:
+    try:
+        return DAY_NAMES.index(name.strip())
+    except ValueError:
+        raise ValueError(f"must be {DAYS_EXPECTED} (got {_got(key)})") from None
+
+
+def _weekdays(key: Any) -> list[int]:
+    if not isinstance(key, str):
+        raise ValueError(f"must be {DAYS_EXPECTED} (got {_got(key)})")
+    days: list[int] = []
+    for item in key.lower().split(","):
+        first, dash, last = item.partition("-")
+        if not dash:
+            days.append(_day(first, key))
+            continue
+        start, end = _day(first, key), _day(last, key)
+        if end < start:
+            raise ValueError(f'"{key}": must run from an earlier to a later day, like mon-fri or sat-sun (got "{key}")')
+        days.extend(range(start, end + 1))
+    return days
+
+
+def parse_hours(spec: Mapping[str, str]) -> Hours:
+    """Opening hours by weekday: `{"mon-fri": "09:00-18:00", "sat": "09:00-13:00"}`.
+    Keys: a day (`mon` ... `sun`), a range (`mon-fri`) or a list (`mon,wed`, `mon-wed,fri`);
+    values: one or more `HH:MM-HH:MM` intervals separated by commas (`24:00` allowed as an end),
+    or `closed`. Days not given are closed. Returns all seven weekdays (Monday 0)."""
+    if not isinstance(spec, Mapping):
+        raise ValueError(f'must be a mapping of days to hours, like {{mon-fri: "09:00-18:00"}} (got {_got(spec)})')
+    hours: Hours = {day: () for day in range(7)}
+    given: dict[int, str] = {}
+    for key, value in spec.items():
+        for day in _weekdays(key):
+            if day in given:
+                name = DAY_NAMES[day]
+                raise ValueError(f'"{key}": must not repeat {name}, already given in "{given[day]}" (got {name} twice)')
+            given[day] = key
+        intervals = _intervals(key, value)
+        for day in _weekdays(key):
+            hours[day] = intervals
+    return hours
+
+
+# --------------------------------------------------------------------- time zones and holidays
+
+
+def parse_timezone(name: str) -> ZoneInfo:
+    """An IANA time zone such as `America/Sao_Paulo`."""
+    if isinstance(name, str) and name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    raise ValueError(f"unknown time zone; expected an IANA name like America/Sao_Paulo or Europe/Lisbon (got {_got(name)})")
+
+
+def _country_names() -> dict[str, str]:
+    """Lower-case country names to codes, for suggestions ("brazil" -> "BR"), if the installed
+    `holidays` exposes its registry."""
+    registry = getattr(holidays, "registry", None)
+    names: dict[str, str] = {}
+    for module, entry in getattr(registry, "COUNTRIES", {}).items():
+        if isinstance(module, str) and len(entry) > 1:
+            names[module.replace("_", " ")] = entry[1]
+    return names
+
+
+def _suggest(wrong: str, choices: list[str], names: Mapping[str, str] | None = None) -> str:
+    similar = difflib.get_close_matches(wrong, choices, n=3, cutoff=0.5)
+    if names:
+        similar = [names[n] for n in difflib.get_close_matches(wrong.lower(), list(names), n=2, cutoff=0.75)] + similar
+    unique = list(dict.fromkeys(similar))[:4]
+    return f"; did you mean {', '.join(unique)}?" if unique else ""
+
+
+def parse_holidays(code: str) -> str:
+    """A country code known to the `holidays` package (`BR`, `US`, also its alpha-3 aliases),
+    optionally with a subdivision after a hyphen (`BR-SP`, `US-CA`). Case-insensitive;
+    returns the canonical spelling."""
+    if not isinstance(code, str) or not code.strip():
+        raise ValueError(f"must be a country code known to the holidays package, like BR or US-CA (got {_got(code)})")
+    supported = holidays.list_supported_countries()
+    country, dash, subdivision = code.strip().partition("-")
+    country = country.strip().upper()
+    if country not in supported:
+        hint = _suggest(country, [c for c in supported if len(c) == 2], _country_names())
+        raise ValueError(f"must be a country code known to the holidays package, like BR or US-CA{hint} (got {_got(code)})")
+    if not dash:
+        return country
+    wanted = subdivision.strip()
+    known = list(supported[country])
+    for candidate in known:
+        if candidate.upper() == wanted.upper():
+            return f"{country}-{candidate}"
+    examples = ", ".join(known[:3]) if known else "none"
+    hint = _suggest(wanted.upper(), known) if known else ""
+    raise ValueError(f"must be a subdivision of {country} known to the holidays package ({examples}, ...){hint} (got {_got(code)})")
+
+
+# ----------------------------------------------------------------------------------- calendar
+
+_Span = tuple[datetime, datetime]  # an open interval in UTC, [start, end)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Opening hours in a time zone, minus the holidays of a country (see the module docstring)."""
+
+    name: str
+    tz: ZoneInfo
+    hours: Mapping[int, tuple[Interval, ...]]
+    holidays_code: str | None = None
+    _days: dict[date, tuple[_Span, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _holidays: dict[int, frozenset[date]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tz, ZoneInfo):
+            raise TypeError(f"calendar {self.name}: tz must be a ZoneInfo (got {type(self.tz).__name__})")
+        hours: Hours = {}
+        for day in range(7):
+            intervals = tuple(sorted(self.hours.get(day, ())))
+            ends = [(s, e if e != time(0) else None) for s, e in intervals]
+            for (start, end), following in zip(ends, ends[1:] + [(None, None)]):
+                if end is not None and end <= start:
+                    raise ValueError(f"calendar {self.name}: {DAY_NAMES[day]} closes before it opens")
+                if following[0] is not None and (end is None or following[0] < end):
+                    raise ValueError(f"calendar {self.name}: {DAY_NAMES[day]} has overlapping intervals")
+            hours[day] = intervals
+        if unknown := set(self.hours) - set(range(7)):
+            raise ValueError(f"calendar {self.name}: weekdays are 0 (Monday) to 6 (got {sorted(unknown)})")
+        if not any(hours.values()):
+            raise ValueError(f"calendar {self.name} has no open hours")
+        object.__setattr__(self, "hours", hours)
+        if self.holidays_code is not None:
+            object.__setattr__(self, "holidays_code", parse_holidays(self.holidays_code))
+
+    @classmethod
+    def always_open(cls, name: str = "wall") -> "Calendar":
+        """Open around the clock in UTC, no holidays: business time equals real time."""
+        return cls(name, ZoneInfo("UTC"), {day: ((time(0), time(0)),) for day in range(7)})
+
+    # -- public
+
+    def is_open(self, at: datetime) -> bool:
+        moment = _aware(at, "at")
+        return any(start <= moment < end for start, end in self._spans(self._local_date(moment)))
+
+    def next_open(self, at: datetime) -> datetime:
+        """`at` (in UTC) if the calendar is open then, else the next opening."""
+        moment = _aware(at, "at")
+        for spans in self._open_days(self._local_date(moment)):
+            for start, end in spans:
+                if end > moment:
+                    return max(start, moment)
+        raise AssertionError("unreachable")  # pragma: no cover - _open_days raises first
+
+    def add(self, start: datetime, duration: Duration) -> datetime:
+        """When `duration` has elapsed after `start`, in UTC (semantics in the module docstring)."""
+        moment = _aware(start, "start")
+        if not duration.business:
+            return moment + duration.amount
+        if duration.days:
+            moment = self._add_open_days(moment, duration.days)
+        if duration.rest:
+            moment = self._add_open_time(moment, duration.rest)
+        return moment
+
+    def open_seconds_between(self, start: datetime, end: datetime) -> float:
+        """Open seconds in `[start, end)`; negative if `end` is before `start`."""
+        first, last = _aware(start, "start"), _aware(end, "end")
+        if last < first:
+            return -self.open_seconds_between(last, first)
+        total = timedelta(0)
+        day, final = self._local_date(first), self._local_date(last)
+        while day <= final:
+            for span_start, span_end in self._spans(day):
+                overlap = min(span_end, last) - max(span_start, first)
+                if overlap > timedelta(0):
+                    total += overlap
+            day += timedelta(days=1)
+        return total.total_seconds()
+
+    # -- internals
+
+    def _local_date(self, moment: datetime) -> date:
+        return moment.astimezone(self.tz).date()
+
+    def _add_open_time(self, moment: datetime, left: timedelta) -> datetime:
+        for spans in self._open_days(self._local_date(moment)):
+            for start, end in spans:
+                if end <= moment:
+                    continue
+                begin = max(start, moment)
+                if left <= end - begin:
+                    return begin + left
+                left -= end - begin
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _add_open_days(self, moment: datetime, count: int) -> datetime:
+        opened = self.next_open(moment)
+        local = opened.astimezone(self.tz)
+        wall, day = local.time().replace(tzinfo=None), local.date()
+        days = self._open_days(day + timedelta(days=1))
+        for _ in range(count):
+            spans = next(days)
+            target = spans[0][0].astimezone(self.tz).date()
+        due = self._instant(target, wall)
+        if due < spans[0][0]:
+            return spans[0][0]
+        closing = spans[0][0]
+        for start, end in spans:
+            if start <= due < end:
+                return due
+            if end <= due:
+                closing = end
+        return closing
+
+    def _open_days(self, day: date):  # type: ignore[no-untyped-def]
+        """The open spans of each day from `day` on that has any, skipping closed days; raises
+        ValueError when the calendar stays closed for SEARCH_DAYS days in a row."""
+        closed = 0
+        while True:
+            spans = self._spans(day)
+            if spans:
+                closed = 0
+                yield spans
+            else:
+                closed += 1
+                if closed > SEARCH_DAYS:
+                    raise ValueError(f"calendar {self.name} has no open hours in the 5 years after {day - timedelta(days=closed)}")
+            day += timedelta(days=1)
+
+    def _spans(self, day: date) -> tuple[_Span, ...]:
+        cached = self._days.get(day)
+        if cached is not None:
+            return cached
+        spans: list[_Span] = []
+        if not self._is_holiday(day):
+            for opens, closes in self.hours[day.weekday()]:
+                start = self._instant(day, opens)
+                end = self._instant(day + timedelta(days=1), time(0)) if closes == time(0) else self._instant(day, closes)
+                if end > start:
+                    spans.append((start, end))
+        if len(self._days) >= _CACHE_DAYS:
+            self._days.clear()
+        result = self._days[day] = tuple(spans)
+        return result
+
+    def _instant(self, day: date, wall: time) -> datetime:
+        """The first instant at which the local clock reads `wall` on `day`, in UTC."""
+        naive = datetime.combine(day, wall)
+        earlier = naive.replace(tzinfo=self.tz).astimezone(UTC)  # fold=0: first occurrence
+        if earlier.astimezone(self.tz).replace(tzinfo=None) == naive:
+            return earlier
+        # `wall` was skipped (clocks went forward): find the change, the first instant whose
+        # local reading is past `wall`, between the two readings fold=0 and fold=1 give.
+        other = naive.replace(tzinfo=self.tz, fold=1).astimezone(UTC)
+        low, high = min(earlier, other), max(earlier, other)
+        while high - low > timedelta(microseconds=1):
+            middle = low + (high - low) / 2
+            if middle.astimezone(self.tz).replace(tzinfo=None) >= naive:
+                high = middle
+            else:
+                low = middle
+        return high.replace(microsecond=0) if high.microsecond in (0, 1) else high
+
+    def _is_holiday(self, day: date) -> bool:
+        if self.holidays_code is None:
+            return False
+        dates = self._holidays.get(day.year)
+        if dates is None:
+            country, _, subdivision = self.holidays_code.partition("-")
+            table = holidays.country_holidays(country, subdiv=subdivision or None, years=day.year)
+            dates = self._holidays[day.year] = frozenset(table)
+        return day in dates
+
+
+WALL_CLOCK = Calendar.always_open()
+
+
+# ----------------------------------------------------------------------------------- messages
+
+_SPAN_WORDS = {
+    "en": (("day", "days"), ("hour", "hours"), ("minute", "minutes"), "less than a minute"),
+    "pt": (("dia", "dias"), ("hora", "horas"), ("minuto", "minutos"), "menos de um minuto"),
+    "es": (("día", "días"), ("hora", "horas"), ("minuto", "minutos"), "menos de un minuto"),
+}
+
+
+def format_span(seconds: float, language: str) -> str:
+    """A short text for a length of time ("overdue by ..."): the largest unit among days,
+    hours and minutes, plus the next one if not zero, rounded down: 7500 -> "2 hours 5 minutes",
+    90000 -> "1 day 1 hour", 86460 -> "1 day". The sign is ignored. Languages en, pt, es;
+    others (and regional forms like pt-BR) fall back by prefix, then to en."""
+    if not math.isfinite(seconds):
+        raise ValueError(f"must be a finite number of seconds (got {seconds})")
+    days_word, hours_word, minutes_word, under = _SPAN_WORDS.get(
+        language, _SPAN_WORDS.get(language[:2].lower(), _SPAN_WORDS["en"])
+    )
+    minutes = int(abs(seconds)) // 60
+    if minutes == 0:
+        return under
+    counts = [(minutes // 1440, days_word), (minutes // 60 % 24, hours_word), (minutes % 60, minutes_word)]
+    first = next(i for i, (count, _) in enumerate(counts) if count)
+    shown = [counts[first]] + ([counts[first + 1]] if first < 2 and counts[first + 1][0] else [])
+    return " ".join(f"{count} {words[count != 1]}" for count, words in shown)

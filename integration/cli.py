@@ -1,0 +1,231 @@
+"""The `dispute-desk` command line: serve, worker, rules check, explain, events.
+
+Commands that need the application get it from Flask's ScriptInfo, so tests run them with
+`app.test_cli_runner()` against a test app, exactly as a user runs them from a shell.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import ScriptInfo, pass_script_info
+
+from integration import engine, explain, platforms
+from integration.inbox import EventStatus
+from integration.logs import configure as configure_logging
+from integration.rules.loader import check_rules, load_ruleset
+from integration.rules.problems import RuleSetError
+
+log = logging.getLogger("dispute_desk")
+
+
+@click.group(help="Dispute-escalation rules for Zendesk and Jira tickets.")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    if ctx.obj is None:
+        from integration import create_app
+
+        ctx.obj = ScriptInfo(create_app=create_app)
+
+
+def run() -> None:
+    """The console script: JSON logs on stderr, then the command."""
+    configure_logging()
+    main(prog_name="dispute-desk")
+
+
+def _load_app(info: ScriptInfo) -> Flask:
+    try:
+        return info.load_app()
+    except RuleSetError as error:
+        raise click.ClickException("the rule files have problems; fix them and start again:\n" + error.report()) from None
+    except Exception as error:
+        from integration.config import ConfigError
+
+        if isinstance(error, ConfigError):
+            raise click.ClickException(str(error)) from None
+        raise
+
+
+# ---- serve and worker ----------------------------------------------------------------------
+
+
+@main.command(help="Web, worker and clock in one process, for a single machine.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Worker threads.")
+@pass_script_info
+def serve(info: ScriptInfo, host: str, port: int, workers: int) -> None:
+    from werkzeug.serving import make_server
+
+    app = _load_app(info)
+    stop = threading.Event()
+    threads = _start_workers(app, workers, stop)
+    server = make_server(host, port, app, threaded=True)
+    click.echo(f"dispute-desk listening on http://{host}:{server.server_port} ({_mode(app)})", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
+        for thread in threads:
+            thread.join(timeout=10)
+
+
+@main.command(help="Worker and clock only (the Procfile's worker process).")
+@click.option("--threads", default=2, show_default=True, type=int)
+@pass_script_info
+def worker(info: ScriptInfo, threads: int) -> None:
+    app = _load_app(info)
+    stop = threading.Event()
+    click.echo(f"dispute-desk worker started ({_mode(app)})", err=True)
+    running = _start_workers(app, threads, stop)
+    try:
+        while any(thread.is_alive() for thread in running):
+            for thread in running:
+                thread.join(timeout=1)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def _start_workers(app: Flask, count: int, stop: threading.Event) -> list[threading.Thread]:
+    services = app.extensions["dispute_desk"]
+    adapters = platforms.build_adapters(services)
+    threads = []
+    for index in range(max(count, 1)):
+        worker = platforms.make_worker(services, adapters)
+        thread = threading.Thread(target=worker.run, args=(stop,), name=f"worker-{index}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
+def _mode(app: Flask) -> str:
+    config = app.extensions["dispute_desk"].config
+    return "Zendesk: " + (config.zendesk_subdomain or "dry run (no credentials)")
+
+
+# ---- rules ---------------------------------------------------------------------------------
+
+
+@main.group(help="Rule files.")
+def rules() -> None:
+    pass
+
+
+@rules.command("check", help="Validate rule files; every problem as FILE:LINE:COL: PATH: message.")
+@click.argument("path", required=False)
+def rules_check(path: str | None) -> None:
+    from integration.config import Config
+
+    path = path or Config.from_env().rules_path
+    ruleset, problems = check_rules(path)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems or ruleset is None:
+        count = len(problems)
+        click.echo(f"{count} problem{'s' if count != 1 else ''} found in {path}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"{path}: {len(ruleset.rules)} rules, {len(ruleset.departments)} departments, {len(ruleset.checklists)} checklists, "
+        f"{len(ruleset.templates)} templates, {len(ruleset.calendars)} calendars in {len(ruleset.files)} files: OK"
+    )
+
+
+# ---- explain -------------------------------------------------------------------------------
+
+
+@main.command("explain", help="Which rules match an event, which conditions failed, and the plan. Touches no ticket.")
+@click.argument("event_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--platform", type=click.Choice(["zendesk", "jira"]), help="Default: guessed from the payload.")
+@click.option("--rules", "rules_path", help="Rule files (default: RULES_PATH or ./rules).")
+@click.option("--now", "now_text", help="Plan as of this ISO time (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="The plan as JSON.")
+def explain_command(event_file: str, platform: str | None, rules_path: str | None, now_text: str | None, as_json: bool) -> None:
+    from integration.config import Config
+
+    try:
+        ruleset = load_ruleset(rules_path or Config.from_env().rules_path)
+    except RuleSetError as error:
+        raise click.ClickException("the rule files have problems:\n" + error.report()) from None
+    payload = _read_json(Path(event_file))
+    platform = platform or platforms.guess_platform(payload)
+    try:
+        event = platforms.normalizer(platform)(payload, {})
+    except ValueError as error:
+        raise click.ClickException(f"{event_file} is not a {platform} ticket event: {error}") from None
+    now = _parse_now(now_text)
+    plan = engine.plan(event, ruleset, now)
+    click.echo(json.dumps(explain.as_dict(plan), indent=2, ensure_ascii=False, default=str) if as_json else explain.as_text(plan))
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise click.ClickException(f"{path}: not readable JSON ({error})") from None
+
+
+def _parse_now(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(timezone.utc)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO time like 2026-03-02T10:00:00Z (got {text!r})", param_hint="--now") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+# ---- events --------------------------------------------------------------------------------
+
+
+@main.group(help="Stored webhook events.")
+def events() -> None:
+    pass
+
+
+@events.command("list", help="Recent events, newest first.")
+@click.option("--status", type=click.Choice([s.value for s in EventStatus]))
+@click.option("--limit", default=50, show_default=True, type=int)
+@pass_script_info
+def events_list(info: ScriptInfo, status: str | None, limit: int) -> None:
+    inbox = _load_app(info).extensions["dispute_desk"].inbox
+    rows = inbox.list(EventStatus(status) if status else None, limit)
+    if not rows:
+        click.echo("no events")
+    for row in rows:
+        error = f"  error: {row.last_error}" if row.last_error else ""
+        click.echo(f"{row.id:>6}  {row.status.value:<8} {row.ticket_key:<22} {row.source_type:<44} attempts={row.attempts} received={row.received_at:%Y-%m-%d %H:%M:%S}{error}")
+
+
+@events.command("replay", help="Queue a dead (or finished) event again, or every dead one with --dead.")
+@click.argument("event_id", required=False, type=int)
+@click.option("--dead", "all_dead", is_flag=True, help="Replay every dead-lettered event.")
+@pass_script_info
+def events_replay(info: ScriptInfo, event_id: int | None, all_dead: bool) -> None:
+    if (event_id is None) == (not all_dead):
+        raise click.UsageError("give an EVENT_ID or --dead (not both)")
+    inbox = _load_app(info).extensions["dispute_desk"].inbox
+    now = datetime.now(timezone.utc)
+    ids = [event_id] if event_id is not None else [row.id for row in inbox.list(EventStatus.DEAD, limit=100000)]
+    replayed = [i for i in ids if inbox.replay(i, now)]
+    missing = sorted(set(ids) - set(replayed))
+    click.echo(f"replayed {len(replayed)} event{'s' if len(replayed) != 1 else ''}" + (f"; not replayable (unknown or in flight): {missing}" if missing else ""))
+    if missing and event_id is not None:
+        sys.exit(1)
+
+
+def register_commands(app: Flask) -> None:
+    """The same commands under `flask --app integration ...`."""
+    for command in main.commands.values():
+        app.cli.add_command(command)

@@ -1,0 +1,88 @@
+"""Configuration from the environment (12-factor); nothing here is ever logged whole."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+class ConfigError(Exception):
+    """The service cannot start as configured; the message says what to set."""
+
+
+def _secrets(value: str | None) -> tuple[str, ...]:
+    """Comma-separated, so a secret can be rotated: the old and new both verify for a while."""
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str = "sqlite:///var/dispute-desk.sqlite3"
+    rules_path: str = "rules"
+    zendesk_subdomain: str | None = None
+    zendesk_email: str | None = None
+    zendesk_api_token: str | None = field(default=None, repr=False)
+    zendesk_oauth_token: str | None = field(default=None, repr=False)
+    zendesk_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    jira_url: str | None = None
+    jira_email: str | None = None
+    jira_api_token: str | None = field(default=None, repr=False)
+    jira_pat: str | None = field(default=None, repr=False)
+    jira_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str | None = field(default=None, repr=False)
+    clock_tick: float = 15.0
+    max_body_bytes: int = 1024 * 1024
+    signature_tolerance_seconds: int = 300
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
+        env = os.environ if environ is None else environ
+        get = lambda name: env.get(name) or None  # noqa: E731 - empty means unset
+        return cls(
+            database_url=get("DATABASE_URL") or cls.database_url,
+            rules_path=get("RULES_PATH") or cls.rules_path,
+            zendesk_subdomain=get("ZENDESK_SUBDOMAIN"),
+            zendesk_email=get("ZENDESK_EMAIL"),
+            zendesk_api_token=get("ZENDESK_API_TOKEN"),
+            zendesk_oauth_token=get("ZENDESK_OAUTH_TOKEN"),
+            zendesk_webhook_secrets=_secrets(get("ZENDESK_WEBHOOK_SECRET")),
+            jira_url=get("JIRA_URL"),
+            jira_email=get("JIRA_EMAIL"),
+            jira_api_token=get("JIRA_API_TOKEN"),
+            jira_pat=get("JIRA_PAT"),
+            jira_webhook_secrets=_secrets(get("JIRA_WEBHOOK_SECRET")),
+            public_url=(get("PUBLIC_URL") or cls.public_url).rstrip("/"),
+            secret_key=get("SECRET_KEY"),
+            clock_tick=_number(get("CLOCK_TICK"), cls.clock_tick, "CLOCK_TICK"),
+        )
+
+    @property
+    def zendesk_configured(self) -> bool:
+        return bool(self.zendesk_subdomain and (self.zendesk_api_token or self.zendesk_oauth_token))
+
+    def check(self) -> None:
+        """Refuse configurations that would run unsafely, saying what to set."""
+        if self.zendesk_configured and not self.zendesk_webhook_secrets:
+            raise ConfigError(
+                "ZENDESK_WEBHOOK_SECRET is not set, but Zendesk credentials are: unsigned webhooks could "
+                "write to your tickets. Copy the signing secret from Admin Center > Apps and integrations > "
+                "Webhooks > (your webhook) > Signing secret into ZENDESK_WEBHOOK_SECRET."
+            )
+        if self.zendesk_subdomain and not self.zendesk_configured:
+            raise ConfigError("ZENDESK_SUBDOMAIN is set without ZENDESK_API_TOKEN (with ZENDESK_EMAIL) or ZENDESK_OAUTH_TOKEN.")
+        if self.zendesk_api_token and not self.zendesk_email:
+            raise ConfigError("ZENDESK_API_TOKEN needs ZENDESK_EMAIL (the agent the token belongs to).")
+
+
+def _number(value: str | None, default: float, name: str) -> float:
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds (got {value!r})") from None
+    if number <= 0:
+        raise ConfigError(f"{name} must be positive (got {value!r})")
+    return number

@@ -1,0 +1,223 @@
+"""The inbox is the queue: webhook events are stored before they are acknowledged, then
+claimed by workers under a lease, one event per ticket at a time, oldest first.
+
+PostgreSQL claims with FOR UPDATE SKIP LOCKED; on SQLite the claim runs inside BEGIN
+IMMEDIATE (see `store`), which serializes writers, so the same query is safe on both.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from integration.store import from_db, inbox, is_postgres, to_db
+
+
+class EventStatus(str, enum.Enum):
+    PENDING = "pending"
+    LEASED = "leased"
+    DONE = "done"
+    SKIPPED = "skipped"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, capped; a server's Retry-After wins."""
+
+    max_attempts: int = 8
+    base_seconds: float = 2.0
+    cap_seconds: float = 900.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.base_seconds <= 0 or self.cap_seconds < self.base_seconds:
+            raise ValueError(f"invalid retry policy: {self}")
+
+    def delay(self, attempts: int, retry_after: float | None, rng: random.Random) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.cap_seconds)
+        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(attempts - 1, 0))
+        return rng.uniform(self.base_seconds / 2, ceiling)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    platform: str
+    delivery_id: str
+    ticket_key: str
+    source_type: str
+    payload: str
+    headers: dict[str, str]
+    status: EventStatus
+    attempts: int
+    received_at: datetime
+    available_at: datetime
+    last_error: str | None
+    outcome: dict[str, Any] | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> "StoredEvent":
+        return cls(
+            id=row.id,
+            platform=row.platform,
+            delivery_id=row.delivery_id,
+            ticket_key=row.ticket_key,
+            source_type=row.source_type,
+            payload=row.payload,
+            headers=json.loads(row.headers or "{}"),
+            status=EventStatus(row.status),
+            attempts=row.attempts,
+            received_at=from_db(row.received_at),  # type: ignore[arg-type]
+            available_at=from_db(row.available_at),  # type: ignore[arg-type]
+            last_error=row.last_error,
+            outcome=json.loads(row.outcome) if row.outcome else None,
+        )
+
+
+class Inbox:
+    def __init__(self, engine: Engine, lease_seconds: float = 120.0) -> None:
+        self.engine = engine
+        self.lease = timedelta(seconds=lease_seconds)
+
+    def add(
+        self,
+        platform: str,
+        delivery_id: str,
+        ticket_id: str,
+        source_type: str,
+        payload: str,
+        headers: dict[str, str],
+        now: datetime,
+    ) -> bool:
+        """Store an event; False when this delivery was stored before (a redelivery)."""
+        row = {
+            "platform": platform,
+            "delivery_id": delivery_id,
+            "ticket_key": f"{platform}:{ticket_id}",
+            "source_type": source_type,
+            "payload": payload,
+            "headers": json.dumps(headers, sort_keys=True),
+            "received_at": to_db(now),
+            "available_at": to_db(now),
+            "status": EventStatus.PENDING.value,
+            "attempts": 0,
+        }
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(inbox), row)
+        except IntegrityError:
+            return False
+        return True
+
+    def claim(self, owner: str, now: datetime) -> StoredEvent | None:
+        """Lease the oldest available event whose ticket has nothing older still to do."""
+        older = inbox.alias("older")
+        blocked = exists().where(
+            and_(
+                older.c.ticket_key == inbox.c.ticket_key,
+                older.c.id < inbox.c.id,
+                older.c.status.in_([EventStatus.PENDING.value, EventStatus.LEASED.value]),
+            )
+        )
+        query = (
+            select(inbox.c.id)
+            .where(inbox.c.status == EventStatus.PENDING.value, inbox.c.available_at <= to_db(now), ~blocked)
+            .order_by(inbox.c.available_at, inbox.c.id)
+            .limit(1)
+        )
+        if is_postgres(self.engine):
+            query = query.with_for_update(skip_locked=True, of=inbox)
+        try:
+            with self.engine.begin() as connection:
+                event_id = connection.execute(query).scalar()
+                if event_id is None:
+                    return None
+                connection.execute(
+                    update(inbox)
+                    .where(inbox.c.id == event_id)
+                    .values(
+                        status=EventStatus.LEASED.value,
+                        lease_owner=owner,
+                        lease_expires_at=to_db(now + self.lease),
+                        attempts=inbox.c.attempts + 1,
+                    )
+                )
+                row = connection.execute(select(inbox).where(inbox.c.id == event_id)).one()
+        except IntegrityError:
+            return None  # another worker leased this ticket's event first; try again later
+        return StoredEvent.from_row(row)
+
+    def finish(self, event_id: int, owner: str, status: EventStatus, now: datetime, outcome: dict[str, Any] | None = None, error: str | None = None) -> bool:
+        """Mark a leased event done, skipped or dead; False if the lease was lost meanwhile."""
+        return self._settle(event_id, owner, status=status.value, finished_at=to_db(now), outcome=_json(outcome), last_error=error)
+
+    def retry(self, event_id: int, owner: str, available_at: datetime, error: str) -> bool:
+        return self._settle(event_id, owner, status=EventStatus.PENDING.value, available_at=to_db(available_at), last_error=error)
+
+    def _settle(self, event_id: int, owner: str, **values: Any) -> bool:
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(inbox)
+                .where(inbox.c.id == event_id, inbox.c.status == EventStatus.LEASED.value, inbox.c.lease_owner == owner)
+                .values(lease_owner=None, lease_expires_at=None, **values)
+            )
+        return result.rowcount == 1
+
+    def release_expired(self, now: datetime) -> int:
+        """Leases of workers that died go back to pending, to be processed again."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(inbox)
+                .where(inbox.c.status == EventStatus.LEASED.value, inbox.c.lease_expires_at < to_db(now))
+                .values(status=EventStatus.PENDING.value, lease_owner=None, lease_expires_at=None)
+            )
+        return result.rowcount
+
+    def replay(self, event_id: int, now: datetime) -> bool:
+        """Put a dead (or finished) event back in the queue, with fresh attempts."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(inbox)
+                .where(inbox.c.id == event_id, inbox.c.status != EventStatus.LEASED.value)
+                .values(status=EventStatus.PENDING.value, attempts=0, available_at=to_db(now), finished_at=None)
+            )
+        return result.rowcount == 1
+
+    def get(self, event_id: int) -> StoredEvent | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(inbox).where(inbox.c.id == event_id)).first()
+        return StoredEvent.from_row(row) if row else None
+
+    def list(self, status: EventStatus | None = None, limit: int = 50) -> list[StoredEvent]:
+        query = select(inbox).order_by(inbox.c.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(inbox.c.status == status.value)
+        with self.engine.connect() as connection:
+            return [StoredEvent.from_row(row) for row in connection.execute(query)]
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Events per (platform, status), for /metrics."""
+        query = select(inbox.c.platform, inbox.c.status, func.count()).group_by(inbox.c.platform, inbox.c.status)
+        with self.engine.connect() as connection:
+            return {(platform, status): count for platform, status, count in connection.execute(query)}
+
+    def oldest_pending(self) -> dict[str, datetime]:
+        query = (
+            select(inbox.c.platform, func.min(inbox.c.received_at))
+            .where(inbox.c.status == EventStatus.PENDING.value)
+            .group_by(inbox.c.platform)
+        )
+        with self.engine.connect() as connection:
+            return {platform: from_db(oldest) for platform, oldest in connection.execute(query)}  # type: ignore[misc]
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)

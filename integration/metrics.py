@@ -1,0 +1,59 @@
+"""Prometheus text exposition. Queue figures come from the database, so every web and
+worker process reports the same totals; request counters are per process."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import datetime
+from typing import Iterable
+
+from integration.inbox import EventStatus, Inbox
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counters: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+
+    def count(self, name: str, amount: int = 1, **labels: str) -> None:
+        with self._lock:
+            self._counters[(name, tuple(sorted(labels.items())))] += amount
+
+    def render(self, inbox: Inbox, now: datetime) -> str:
+        lines: list[str] = []
+        with self._lock:
+            counters = dict(self._counters)
+        for name in sorted({name for name, _ in counters}):
+            lines.append(f"# TYPE dispute_desk_{name} counter")
+            lines.extend(_sample(name, labels, value) for (n, labels), value in sorted(counters.items()) if n == name)
+        lines.extend(_queue(inbox, now))
+        return "\n".join(lines) + "\n"
+
+
+def _sample(name: str, labels: Iterable[tuple[str, str]], value: float) -> str:
+    rendered = ",".join(f'{key}="{_escape(val)}"' for key, val in labels)
+    return f"dispute_desk_{name}{{{rendered}}} {value}" if rendered else f"dispute_desk_{name} {value}"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _queue(inbox: Inbox, now: datetime) -> list[str]:
+    counts = inbox.counts()
+    platforms = sorted({platform for platform, _ in counts} | {"zendesk", "jira"})
+    lines = ["# HELP dispute_desk_events Stored events by platform and state.", "# TYPE dispute_desk_events gauge"]
+    for platform in platforms:
+        for status in EventStatus:
+            lines.append(_sample("events", [("platform", platform), ("status", status.value)], counts.get((platform, status.value), 0)))
+    lines += ["# HELP dispute_desk_events_received_total Events stored since the database was created.", "# TYPE dispute_desk_events_received_total counter"]
+    for platform in platforms:
+        total = sum(count for (p, _), count in counts.items() if p == platform)
+        lines.append(_sample("events_received_total", [("platform", platform)], total))
+    oldest = inbox.oldest_pending()
+    lines += ["# HELP dispute_desk_oldest_pending_seconds Age of the oldest pending event.", "# TYPE dispute_desk_oldest_pending_seconds gauge"]
+    for platform in platforms:
+        age = (now - oldest[platform]).total_seconds() if platform in oldest else 0.0
+        lines.append(_sample("oldest_pending_seconds", [("platform", platform)], round(age, 3)))
+    return lines

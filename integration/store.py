@@ -1,0 +1,146 @@
+"""The database: one schema on SQLite (the embedded default, in WAL mode) and PostgreSQL.
+
+Times are stored as naive UTC on both engines, and handed out aware.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import make_url
+
+metadata = MetaData()
+
+# BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (the rowid) on SQLite.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("delivery_id", String(200), nullable=False),
+    Column("ticket_key", String(120), nullable=False),
+    Column("source_type", String(120), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("headers", Text, nullable=False, default="{}"),
+    Column("received_at", DateTime, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("available_at", DateTime, nullable=False),
+    Column("lease_owner", String(120)),
+    Column("lease_expires_at", DateTime),
+    Column("last_error", Text),
+    Column("outcome", Text),
+    Column("finished_at", DateTime),
+    UniqueConstraint("platform", "delivery_id", name="uq_inbox_delivery"),
+)
+Index("ix_inbox_claim", inbox.c.status, inbox.c.available_at, inbox.c.id)
+Index("ix_inbox_ticket", inbox.c.ticket_key, inbox.c.id)
+# One event per ticket in flight, enforced by the database itself.
+Index(
+    "uq_inbox_one_lease_per_ticket",
+    inbox.c.ticket_key,
+    unique=True,
+    sqlite_where=inbox.c.status == "leased",
+    postgresql_where=inbox.c.status == "leased",
+)
+
+action_log = Table(
+    "action_log",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("ticket_key", String(120), nullable=False),
+    Column("event_id", BigInteger, nullable=False),
+    Column("action_key", String(200), nullable=False),
+    Column("applied_at", DateTime, nullable=False),
+    UniqueConstraint("event_id", "action_key", name="uq_action_log_event_action"),
+)
+
+deadlines = Table(
+    "deadlines",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("ticket_key", String(120), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("due_at", DateTime),
+    Column("started_at", DateTime, nullable=False),
+    Column("within", String(40), nullable=False),
+    Column("calendar", String(80)),
+    Column("met_by", String(120), nullable=False),
+    Column("pause_while", String(120), nullable=False),
+    Column("rule_id", String(120), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("ticket_key", "name", name="uq_deadline_ticket_name"),
+)
+Index("ix_deadlines_due", deadlines.c.status, deadlines.c.due_at)
+
+
+def to_db(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise TypeError("aware datetimes only")
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def from_db(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.replace(tzinfo=timezone.utc)
+
+
+def connect(url: str) -> Engine:
+    """An engine for DATABASE_URL, with SQLite made safe for several threads and processes."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, future=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, future=True)
+    _sqlite_pragmas(engine)
+    return engine
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):  # type: ignore[no-untyped-def]
+        # IMMEDIATE takes the write lock up front, so two workers never both read "free"
+        # and then race to write: SQLite's stand-in for FOR UPDATE SKIP LOCKED.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_schema(engine: Engine) -> None:
+    metadata.create_all(engine)
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def ping(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

@@ -1,0 +1,84 @@
+"""Receiving webhooks: bounded body reads, signature checks, and persist-then-acknowledge.
+
+The request path does no API call and no rule evaluation: it verifies, identifies and
+stores the event, commits, and answers 202 (or 200 for a delivery it already has).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+
+from flask import Request, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import OperationalError
+
+from integration.errors import ApiError
+
+log = logging.getLogger("dispute_desk.webhooks")
+
+
+def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, at most `limit` bytes; larger or unbounded bodies are refused, never cut."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise ApiError(413, f"body of {declared} bytes is over the {limit}-byte limit")
+    if declared is None and not request.environ.get("wsgi.input_terminated"):
+        # Without a length or a server that ends the stream, Werkzeug would read nothing.
+        raise ApiError(411, "a Content-Length header is required")
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        raise ApiError(413, f"body is over the {limit}-byte limit")
+    return body
+
+
+def parse_json(body: bytes) -> Any:
+    if not body.strip():
+        raise ApiError(400, "empty body: expected a JSON ticket event")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ApiError(400, f"body is not valid JSON: {error}") from None
+
+
+def hmac_sha256(secret: str, message: bytes) -> bytes:
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()
+
+
+def any_matches(expected: Iterable[bytes | str], given: bytes | str) -> bool:
+    """Constant-time comparison against every configured secret's signature (rotation)."""
+    given_bytes = given.encode("utf-8") if isinstance(given, str) else given
+    matched = False
+    for candidate in expected:
+        candidate_bytes = candidate.encode("utf-8") if isinstance(candidate, str) else candidate
+        matched |= hmac.compare_digest(candidate_bytes, given_bytes)
+    return matched
+
+
+def store_event(
+    platform: str,
+    delivery_id: str,
+    ticket_id: str,
+    source_type: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    now: datetime,
+) -> ResponseReturnValue:
+    services = current_app.extensions["dispute_desk"]
+    try:
+        inserted = services.inbox.add(platform, delivery_id, ticket_id, source_type, body.decode("utf-8"), dict(headers), now)
+    except OperationalError:
+        log.exception("database unavailable; asking the sender to retry", extra={"platform": platform})
+        # Zendesk retries a 503 only when Retry-After is under 60 seconds.
+        raise ApiError(503, "temporarily unable to store the event", headers={"Retry-After": "30"}) from None
+    services.metrics.count("webhooks_received_total", platform=platform, result="accepted" if inserted else "duplicate")
+    extra = {"platform": platform, "delivery_id": delivery_id, "ticket": f"{platform}:{ticket_id}"}
+    if not inserted:
+        log.info("duplicate delivery ignored", extra=extra)
+        return jsonify(status="duplicate", delivery_id=delivery_id), 200
+    log.info("event stored", extra=extra)
+    return jsonify(status="accepted", delivery_id=delivery_id), 202

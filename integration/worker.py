@@ -1,0 +1,145 @@
+"""The worker: claims stored events, plans them with the rules, writes back through the
+platform's adapter, and settles each event as done, skipped, retried or dead.
+
+Only `run` reads the system clock; every other method takes `now`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Mapping
+
+from adapters.base import Adapter, AdapterFailure, Conflict, PermanentFailure, TemporaryFailure
+from integration import deadlines, engine
+from integration.inbox import EventStatus, Inbox, RetryPolicy, StoredEvent
+from integration.plan import Plan
+from integration.ruleset import RuleSet
+
+log = logging.getLogger("dispute_desk.worker")
+
+CONFLICT_RETRIES = 3
+
+
+class EventRejected(Exception):
+    """The stored payload cannot be made into a ticket event; retrying will not help."""
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+@dataclass
+class Worker:
+    inbox: Inbox
+    adapters: Mapping[str, Adapter]
+    rules: Callable[[], RuleSet]  # the current rule set (it may be reloaded while we run)
+    owner: str = field(default_factory=worker_name)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    rng: random.Random = field(default_factory=random.Random)
+
+    def step(self, now: datetime) -> StoredEvent | None:
+        """Process at most one event; returns it, or None when nothing was due."""
+        stored = self.inbox.claim(self.owner, now)
+        if stored is None:
+            return None
+        try:
+            status, outcome = self.process(stored, now)
+        except TemporaryFailure as failure:
+            self._retry_or_bury(stored, now, failure)
+        except (PermanentFailure, EventRejected) as failure:
+            self._bury(stored, now, str(failure))
+        except Exception as error:  # a bug must not lose the event: back off, then dead-letter
+            log.exception("unexpected error", extra={"event_id": stored.id, "ticket": stored.ticket_key})
+            self._retry_or_bury(stored, now, TemporaryFailure(f"{type(error).__name__}: {error}"))
+        else:
+            self.inbox.finish(stored.id, self.owner, status, now, outcome)
+            log.info("event %s", status.value, extra={"event_id": stored.id, "ticket": stored.ticket_key, **_log_fields(outcome)})
+        return stored
+
+    def process(self, stored: StoredEvent, now: datetime) -> tuple[EventStatus, dict[str, Any]]:
+        adapter = self.adapters.get(stored.platform)
+        if adapter is None:
+            raise EventRejected(f"no adapter configured for {stored.platform}")
+        try:
+            event = adapter.normalize(json.loads(stored.payload), stored.headers)
+        except ValueError as error:
+            raise EventRejected(f"not a ticket event: {error}") from None
+        reason = adapter.own_actor_reason(event)
+        if reason:
+            return EventStatus.SKIPPED, {"skipped": reason}
+        ruleset = self.rules()
+        for _ in range(CONFLICT_RETRIES):
+            plan = engine.plan(adapter.refresh(event), ruleset, now)
+            try:
+                written = adapter.apply(plan, []) if plan.effects.writes_ticket() else {"writes": 0}
+            except Conflict:
+                log.info("ticket changed while planning; re-reading", extra={"event_id": stored.id, "ticket": stored.ticket_key})
+                continue
+            timers = self._record_deadlines(stored.ticket_key, plan, now)
+            return EventStatus.DONE, outcome_of(plan, written, timers)
+        raise TemporaryFailure(f"the ticket kept changing ({CONFLICT_RETRIES} conflicts in a row)")
+
+    def _record_deadlines(self, ticket_key: str, plan: Plan, now: datetime) -> dict[str, list[str]]:
+        if not plan.effects.deadlines and not plan.effects.cancel_deadlines:
+            return {"started": [], "cancelled": []}
+        with self.inbox.engine.begin() as connection:
+            return deadlines.record(connection, ticket_key, plan, now)
+
+    def _retry_or_bury(self, stored: StoredEvent, now: datetime, failure: AdapterFailure) -> None:
+        if stored.attempts >= self.policy.max_attempts:
+            self._bury(stored, now, f"{failure} (after {stored.attempts} attempts)")
+            return
+        delay = self.policy.delay(stored.attempts, failure.retry_after, self.rng)
+        self.inbox.retry(stored.id, self.owner, now + timedelta(seconds=delay), str(failure))
+        log.warning("event will be retried", extra={"event_id": stored.id, "ticket": stored.ticket_key, "error": str(failure), "retry_in": round(delay, 2)})
+
+    def _bury(self, stored: StoredEvent, now: datetime, error: str) -> None:
+        self.inbox.finish(stored.id, self.owner, EventStatus.DEAD, now, error=error)
+        log.error("event dead-lettered", extra={"event_id": stored.id, "ticket": stored.ticket_key, "error": error})
+
+    def run(self, stop: threading.Event, idle_seconds: float = 0.25, lease_check_seconds: float = 10.0) -> None:
+        """The loop: the only place that reads the clock."""
+        last_lease_check = 0.0
+        while not stop.is_set():
+            now = datetime.now(timezone.utc)
+            if now.timestamp() - last_lease_check >= lease_check_seconds:
+                released = self.inbox.release_expired(now)
+                if released:
+                    log.warning("expired leases released", extra={"count": released})
+                last_lease_check = now.timestamp()
+            try:
+                worked = self.step(now)
+            except Exception:  # the database may be away for a moment; keep the loop alive
+                log.exception("worker step failed")
+                worked = None
+            if worked is None:
+                stop.wait(idle_seconds)
+
+
+def outcome_of(plan: Plan, written: dict[str, Any], timers: dict[str, list[str]]) -> dict[str, Any]:
+    return {
+        **plan.summary(),
+        "written": written,
+        "deadlines_recorded": timers,
+        "explanation": [
+            {
+                "rule": trace.rule_id,
+                "matched": trace.matched,
+                "failed": [f"{c.field} {c.operator} {c.expected!r} (saw {c.actual!r})" for c in trace.conditions if not c.held],
+                "did": list(trace.actions),
+            }
+            for trace in plan.traces
+            if trace.listened
+        ],
+    }
+
+
+def _log_fields(outcome: dict[str, Any]) -> dict[str, Any]:
+    return {key: outcome[key] for key in ("matched_rules", "skipped") if key in outcome}

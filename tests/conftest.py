@@ -1,0 +1,139 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), apps built by the real factory, the
+fake Zendesk, and webhook signing as Zendesk does it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from integration import create_app
+from integration.config import Config
+from integration.store import metadata
+from tests.fakes.fixtures import fake_zendesk, zenpy_client  # noqa: F401 - fixtures
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+REAL = SHARED / "fixtures" / "real"
+PAYLOADS = Path(__file__).resolve().parent / "payloads"
+RULES = ROOT / "rules"
+ZENDESK_SPEC = SHARED / "specs" / "zendesk-support-oas.yaml"
+
+PG_URL = os.environ.get("DISPUTE_DESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+WEBHOOK_SECRET = "whsec-test-0123456789"
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# ---- databases ---------------------------------------------------------------------------
+
+
+def _postgres_reason() -> str | None:
+    """None when PostgreSQL is reachable; else why not (CI must have it: it fails there)."""
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+        return f"PostgreSQL not reachable at {PG_URL}: {type(error).__name__}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A fresh database on the PostgreSQL server for this test session."""
+    reason = _postgres_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI must run the PostgreSQL tests)")
+        pytest.skip(f"{reason}; the PostgreSQL variant of this test is skipped")
+    name = f"dd_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every test using this runs twice: on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'dispute-desk.sqlite3'}"
+        return
+    url = request.getfixturevalue("postgres_server")
+    engine = create_engine(url)
+    metadata.drop_all(engine)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'dispute-desk.sqlite3'}"
+
+
+# ---- apps --------------------------------------------------------------------------------
+
+
+AppFactory = Callable[..., Flask]
+
+
+@pytest.fixture
+def make_app(database_url: str) -> Iterator[AppFactory]:
+    """Build an app with the real factory; keyword arguments override the Config."""
+    apps: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        settings: dict[str, Any] = {"database_url": database_url, "rules_path": str(RULES)}
+        settings.update(overrides)
+        app = create_app(Config(**settings))
+        app.config["TESTING"] = True
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["dispute_desk"].engine.dispose()
+
+
+# ---- signing -----------------------------------------------------------------------------
+
+
+def zendesk_timestamp(moment: datetime | None = None) -> str:
+    return (moment or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def zendesk_signature(body: bytes, timestamp: str, secret: str = WEBHOOK_SECRET) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def zendesk_headers(body: bytes, secret: str = WEBHOOK_SECRET, timestamp: str | None = None, invocation: str | None = None) -> dict[str, str]:
+    stamp = timestamp or zendesk_timestamp()
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Zendesk Webhook",
+        "X-Zendesk-Webhook-Signature": zendesk_signature(body, stamp, secret),
+        "X-Zendesk-Webhook-Signature-Timestamp": stamp,
+        "X-Zendesk-Webhook-Id": "01HAN96XNH1J7DY8D7RZ22QMT9",
+    }
+    if invocation:
+        headers["X-Zendesk-Webhook-Invocation-Id"] = invocation
+    return headers

@@ -1,0 +1,169 @@
+"""POST /webhooks/zendesk: signatures on raw bytes, size limits, bad input, persist-then-ack.
+
+Every test runs on SQLite and on PostgreSQL (the `make_app` fixture)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from integration.inbox import EventStatus
+from tests.conftest import PAYLOADS, REAL, WEBHOOK_SECRET, load_json, zendesk_headers, zendesk_timestamp
+
+URL = "/webhooks/zendesk"
+COMMENT_ADDED = REAL / "zendesk_event_ticket_comment_added_production.json"
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(zendesk_webhook_secrets=(WEBHOOK_SECRET,))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def stored(app) -> list:
+    return app.extensions["dispute_desk"].inbox.list()
+
+
+def post(client, body: bytes, headers: dict[str, str]):
+    return client.post(URL, data=body, headers=headers)
+
+
+def test_signed_real_delivery_is_stored_before_202(client, app):
+    body = COMMENT_ADDED.read_bytes()
+    response = post(client, body, zendesk_headers(body))
+    assert response.status_code == 202, response.get_json()
+    assert response.get_json() == {"status": "accepted", "delivery_id": "d8551ba3-4243-433c-8629-aa79dc3e7182"}
+    [event] = stored(app)
+    assert (event.platform, event.ticket_key, event.status) == ("zendesk", "zendesk:71447", EventStatus.PENDING)
+    assert event.payload == body.decode()  # the raw bytes, exactly as signed
+    assert "X-Zendesk-Webhook-Signature" not in event.headers  # no secret material is stored
+
+
+def test_redelivery_answers_200_and_changes_nothing(client, app):
+    body = COMMENT_ADDED.read_bytes()
+    assert post(client, body, zendesk_headers(body)).status_code == 202
+    again = post(client, body, zendesk_headers(body))  # Zendesk signs each attempt anew
+    assert again.status_code == 200
+    assert again.get_json()["status"] == "duplicate"
+    assert len(stored(app)) == 1
+
+
+def test_trigger_webhook_uses_the_invocation_id_as_delivery_id(client, app):
+    body = (PAYLOADS / "zendesk" / "trigger_created_es.json").read_bytes()
+    response = post(client, body, zendesk_headers(body, invocation="01HANA2B5D5W9XSJS3NE5SQA1J"))
+    assert response.status_code == 202, response.get_json()
+    assert stored(app)[0].delivery_id == "01HANA2B5D5W9XSJS3NE5SQA1J"
+
+
+@pytest.mark.parametrize(
+    "mutate, reason",
+    [
+        (lambda h, b: h.pop("X-Zendesk-Webhook-Signature"), "missing X-Zendesk-Webhook-Signature or X-Zendesk-Webhook-Signature-Timestamp header"),
+        (lambda h, b: h.pop("X-Zendesk-Webhook-Signature-Timestamp"), "missing X-Zendesk-Webhook-Signature or X-Zendesk-Webhook-Signature-Timestamp header"),
+        (lambda h, b: h.update({"X-Zendesk-Webhook-Signature": "TmnyajSgXX2+tMqZ98RmknPqglKM+XJsgum1GkwFsW0="}), "signature does not match"),
+        (lambda h, b: h.update(zendesk_headers(b, secret="someone-else")), "signature does not match"),
+        (lambda h, b: h.update(zendesk_headers(b, timestamp=zendesk_timestamp(datetime.now(timezone.utc) - timedelta(minutes=6)))), "signature timestamp is outside the allowed window"),
+        (lambda h, b: h.update({"X-Zendesk-Webhook-Signature-Timestamp": "yesterday"}), "X-Zendesk-Webhook-Signature-Timestamp is not a timestamp"),
+    ],
+    ids=["no-signature", "no-timestamp", "recorded-foreign-signature", "wrong-secret", "stale", "bad-timestamp"],
+)
+def test_unsigned_or_forged_requests_get_401_and_store_nothing(client, app, mutate, reason):
+    body = COMMENT_ADDED.read_bytes()
+    headers = zendesk_headers(body)
+    mutate(headers, body)
+    response = post(client, body, headers)
+    assert response.status_code == 401
+    assert response.get_json()["error"] == reason
+    assert stored(app) == []
+
+
+def test_a_body_altered_after_signing_is_refused(client, app):
+    body = COMMENT_ADDED.read_bytes()
+    headers = zendesk_headers(body)
+    response = post(client, body.replace(b"71447", b"71448"), headers)
+    assert response.status_code == 401
+    assert stored(app) == []
+
+
+def test_rotated_secrets_both_verify(make_app):
+    app = make_app(zendesk_webhook_secrets=("new-secret", WEBHOOK_SECRET))
+    body = COMMENT_ADDED.read_bytes()
+    assert post(app.test_client(), body, zendesk_headers(body, secret=WEBHOOK_SECRET)).status_code == 202
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (b"", "empty body: expected a JSON ticket event"),
+        (b"{not json", "body is not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+        (b"[1, 2]", None),
+        ((REAL / "zendesk_event_user_deleted_real_delivery_raw_body.txt").read_bytes(), "zen:event-type:user.deleted is not a ticket event"),
+        ((REAL / "zendesk_event_user_active_changed_docs.json").read_bytes(), None),
+        ((REAL / "zendesk_trigger_webhook_body_template_placeholders.json").read_bytes(), None),
+    ],
+    ids=["empty", "not-json", "array", "user-deleted", "user-active-changed", "unrendered-template"],
+)
+def test_bodies_that_are_not_ticket_events_get_400_with_a_reason(client, app, body, reason):
+    response = post(client, body, zendesk_headers(body, invocation="inv-1"))
+    assert response.status_code == 400
+    message = response.get_json()["error"]
+    assert message if reason is None else message == reason
+    assert stored(app) == []
+
+
+def test_bodies_over_one_mebibyte_get_413(client, app):
+    payload = load_json(COMMENT_ADDED)
+    payload["detail"]["description"] = "x" * (1024 * 1024)
+    body = json.dumps(payload).encode()
+    response = post(client, body, zendesk_headers(body))
+    assert response.status_code == 413
+    assert stored(app) == []
+
+
+def test_chunked_bodies_over_the_limit_are_refused_not_truncated(client, app):
+    payload = load_json(COMMENT_ADDED)
+    payload["detail"]["description"] = "x" * (1024 * 1024)
+    body = json.dumps(payload).encode()
+
+    def chunks():
+        for start in range(0, len(body), 65536):
+            yield body[start : start + 65536]
+
+    headers = zendesk_headers(body)
+    response = client.post(URL, data=chunks(), headers={**headers, "Transfer-Encoding": "chunked"})
+    assert response.status_code in (411, 413)
+    assert stored(app) == []
+
+
+def test_database_down_answers_503_with_a_short_retry_after(client, app, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def unavailable(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(app.extensions["dispute_desk"].inbox.engine, "begin", unavailable)
+    body = COMMENT_ADDED.read_bytes()
+    response = post(client, body, zendesk_headers(body))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"  # Zendesk retries 503 only when < 60 s
+
+
+@pytest.mark.parametrize("path", sorted((PAYLOADS / "zendesk").glob("*.json")), ids=lambda p: p.stem)
+def test_every_written_payload_is_accepted(client, app, path: Path):
+    body = path.read_bytes()
+    response = post(client, body, zendesk_headers(body, invocation=f"inv-{path.stem}"))
+    assert response.status_code == 202, response.get_json()
+
+
+def test_without_a_configured_secret_dry_run_accepts_unsigned(make_app):
+    app = make_app()  # no credentials, no secret: the embedded default, writing nowhere
+    body = COMMENT_ADDED.read_bytes()
+    response = app.test_client().post(URL, data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 202
