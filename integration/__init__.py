@@ -5,19 +5,24 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from integration.config import Config
+if TYPE_CHECKING:  # the engine lives in this package and must not pull Flask in
+    from flask import Flask
+
+    from integration.config import Config
 
 
-def create_app(config: Config | None = None) -> Flask:
+def create_app(config: "Config | None" = None) -> "Flask":
+    from flask import Flask
+
     from integration import errors, ops
+    from integration.config import Config
     from integration.services import Services
     from integration.webhooks import zendesk
 
     config = config or Config.from_env()
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["dispute_desk"] = Services.build(config)
     errors.register(app)

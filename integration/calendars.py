@@ -35,18 +35,21 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Mapping
+from itertools import pairwise
+from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
 __all__ = [
+    "WALL_CLOCK",
     "Calendar",
     "Duration",
     "Hours",
-    "WALL_CLOCK",
     "format_span",
     "parse_duration",
     "parse_holidays",
@@ -66,6 +69,10 @@ _CACHE_DAYS = 8192
 DURATION_EXPECTED = 'a duration like 4h, 30m, 2d or 45s, optionally followed by "business"'
 HOURS_EXPECTED = 'opening hours like "09:00-18:00" or "09:00-12:00, 13:00-18:00"'
 DAYS_EXPECTED = "days like mon, mon-fri or mon,wed (days: mon, tue, wed, thu, fri, sat, sun)"
+
+
+# Parsers raise ValueError for every bad input, wrong types included: their input is YAML an
+# admin wrote, and the rule loader turns ValueError into a located problem (hence noqa TRY004).
 
 
 def _got(value: Any) -> str:
@@ -137,7 +144,7 @@ def parse_duration(text: str) -> Duration:
     """`4h`, `30m`, `2d`, `45s`, `1d 4h`, `1h30m`, each optionally followed by ` business`.
     Units are given once each, largest first; the total must be above zero and at most 365d."""
     if not isinstance(text, str):
-        raise ValueError(f"must be {DURATION_EXPECTED} (got {_got(text)})")
+        raise ValueError(f"must be {DURATION_EXPECTED} (got {_got(text)})")  # noqa: TRY004 - YAML data
     got = _got(text)
     body = text.strip().lower()
     business = False
@@ -155,6 +162,8 @@ def parse_duration(text: str) -> Duration:
     total = days = 0
     for number, unit in _DURATION_PART.findall(body):
         if unit not in UNITS:
+            if len(unit) > 1:  # "4hours", "4hbusiness": not a unit typo but another notation
+                raise ValueError(f"must be {DURATION_EXPECTED} (got {got})")
             raise ValueError(f"must use the units d, h, m and s, not {unit} (got {got})")
         order = list(UNITS).index(unit)
         if seen and order <= seen[-1]:
@@ -166,7 +175,7 @@ def parse_duration(text: str) -> Duration:
         raise ValueError(f"must be longer than zero (got {got})")
     if total > MAX_DURATION.total_seconds():
         raise ValueError(f"must be at most {MAX_DURATION.days}d (got {got})")
-    return Duration(timedelta(seconds=total), business, days if business else 0)
+    return Duration(timedelta(seconds=total), business, days)
 
 
 # -------------------------------------------------------------------------------------- hours
@@ -183,7 +192,7 @@ def _minutes(hour: str, minute: str, key: str, part: str, end: bool) -> int:
 
 def _intervals(key: str, value: Any) -> tuple[Interval, ...]:
     if not isinstance(value, str):
-        raise ValueError(f'"{key}": must be {HOURS_EXPECTED} (got {_got(value)})')
+        raise ValueError(f'"{key}": must be {HOURS_EXPECTED} (got {_got(value)})')  # noqa: TRY004 - YAML data
     if value.strip().lower() == "closed":
         return ()
     spans: list[tuple[int, int]] = []
@@ -199,7 +208,7 @@ def _intervals(key: str, value: Any) -> tuple[Interval, ...]:
             raise ValueError(f'"{key}": must close after it opens{hint} (got "{part}")')
         spans.append((start, end))
     spans.sort()
-    for (_, previous_end), (start, _) in zip(spans, spans[1:]):
+    for (_, previous_end), (start, _) in pairwise(spans):
         if start < previous_end:
             raise ValueError(f'"{key}": must not have overlapping intervals (got "{value}")')
     return tuple((_clock(start), _clock(end)) for start, end in spans)
@@ -218,7 +227,7 @@ def _day(name: str, key: str) -> int:
 
 def _weekdays(key: Any) -> list[int]:
     if not isinstance(key, str):
-        raise ValueError(f"must be {DAYS_EXPECTED} (got {_got(key)})")
+        raise ValueError(f"must be {DAYS_EXPECTED} (got {_got(key)})")  # noqa: TRY004 - YAML data
     days: list[int] = []
     for item in key.lower().split(","):
         first, dash, last = item.partition("-")
@@ -238,7 +247,7 @@ def parse_hours(spec: Mapping[str, str]) -> Hours:
     values: one or more `HH:MM-HH:MM` intervals separated by commas (`24:00` allowed as an end),
     or `closed`. Days not given are closed. Returns all seven weekdays (Monday 0)."""
     if not isinstance(spec, Mapping):
-        raise ValueError(f'must be a mapping of days to hours, like {{mon-fri: "09:00-18:00"}} (got {_got(spec)})')
+        raise ValueError(f'must be a mapping of days to hours, like {{mon-fri: "09:00-18:00"}} (got {_got(spec)})')  # noqa: TRY004
     hours: Hours = {day: () for day in range(7)}
     given: dict[int, str] = {}
     for key, value in spec.items():
@@ -267,22 +276,25 @@ def parse_timezone(name: str) -> ZoneInfo:
 
 
 def _country_names() -> dict[str, str]:
-    """Lower-case country names to codes, for suggestions ("brazil" -> "BR"), if the installed
-    `holidays` exposes its registry."""
+    """Lower-case country names to "BR (Brazil)", for suggestions, if the installed `holidays`
+    exposes its registry (it is not a documented API, so this degrades to nothing)."""
     registry = getattr(holidays, "registry", None)
     names: dict[str, str] = {}
     for module, entry in getattr(registry, "COUNTRIES", {}).items():
         if isinstance(module, str) and len(entry) > 1:
-            names[module.replace("_", " ")] = entry[1]
+            names[module.replace("_", " ")] = f"{entry[1]} ({module.replace('_', ' ').title()})"
     return names
 
 
-def _suggest(wrong: str, choices: list[str], names: Mapping[str, str] | None = None) -> str:
-    similar = difflib.get_close_matches(wrong, choices, n=3, cutoff=0.5)
-    if names:
-        similar = [names[n] for n in difflib.get_close_matches(wrong.lower(), list(names), n=2, cutoff=0.75)] + similar
-    unique = list(dict.fromkeys(similar))[:4]
-    return f"; did you mean {', '.join(unique)}?" if unique else ""
+def _suggest(similar: list[str]) -> str:
+    return f"; did you mean {', '.join(similar)}?" if similar else ""
+
+
+def _similar_countries(wrong: str, codes: list[str]) -> list[str]:
+    if len(wrong) <= 3:  # a mistyped code
+        return difflib.get_close_matches(wrong, codes, n=3, cutoff=0.5)
+    names = _country_names()  # a country's name instead of its code
+    return [names[n] for n in difflib.get_close_matches(wrong.lower(), list(names), n=2, cutoff=0.75)]
 
 
 def parse_holidays(code: str) -> str:
@@ -295,7 +307,7 @@ def parse_holidays(code: str) -> str:
     country, dash, subdivision = code.strip().partition("-")
     country = country.strip().upper()
     if country not in supported:
-        hint = _suggest(country, [c for c in supported if len(c) == 2], _country_names())
+        hint = _suggest(_similar_countries(country, [c for c in supported if len(c) == 2]))
         raise ValueError(f"must be a country code known to the holidays package, like BR or US-CA{hint} (got {_got(code)})")
     if not dash:
         return country
@@ -304,8 +316,10 @@ def parse_holidays(code: str) -> str:
     for candidate in known:
         if candidate.upper() == wanted.upper():
             return f"{country}-{candidate}"
-    examples = ", ".join(known[:3]) if known else "none"
-    hint = _suggest(wanted.upper(), known) if known else ""
+    if not known:
+        raise ValueError(f"must be {country} alone: the holidays package knows no subdivisions of it (got {_got(code)})")
+    hint = _suggest(difflib.get_close_matches(wanted.upper(), known, n=3, cutoff=0.5))
+    examples = ", ".join(known[:3])
     raise ValueError(f"must be a subdivision of {country} known to the holidays package ({examples}, ...){hint} (got {_got(code)})")
 
 
@@ -342,12 +356,15 @@ class Calendar:
             raise ValueError(f"calendar {self.name}: weekdays are 0 (Monday) to 6 (got {sorted(unknown)})")
         if not any(hours.values()):
             raise ValueError(f"calendar {self.name} has no open hours")
-        object.__setattr__(self, "hours", hours)
+        object.__setattr__(self, "hours", MappingProxyType(hours))
         if self.holidays_code is not None:
             object.__setattr__(self, "holidays_code", parse_holidays(self.holidays_code))
 
+    def __hash__(self) -> int:
+        return hash((self.name, self.tz, tuple(self.hours.items()), self.holidays_code))
+
     @classmethod
-    def always_open(cls, name: str = "wall") -> "Calendar":
+    def always_open(cls, name: str = "wall") -> Calendar:
         """Open around the clock in UTC, no holidays: business time equals real time."""
         return cls(name, ZoneInfo("UTC"), {day: ((time(0), time(0)),) for day in range(7)})
 
@@ -360,7 +377,7 @@ class Calendar:
     def next_open(self, at: datetime) -> datetime:
         """`at` (in UTC) if the calendar is open then, else the next opening."""
         moment = _aware(at, "at")
-        for spans in self._open_days(self._local_date(moment)):
+        for _, spans in self._open_days(self._local_date(moment)):
             for start, end in spans:
                 if end > moment:
                     return max(start, moment)
@@ -398,7 +415,7 @@ class Calendar:
         return moment.astimezone(self.tz).date()
 
     def _add_open_time(self, moment: datetime, left: timedelta) -> datetime:
-        for spans in self._open_days(self._local_date(moment)):
+        for _, spans in self._open_days(self._local_date(moment)):
             for start, end in spans:
                 if end <= moment:
                     continue
@@ -411,11 +428,11 @@ class Calendar:
     def _add_open_days(self, moment: datetime, count: int) -> datetime:
         opened = self.next_open(moment)
         local = opened.astimezone(self.tz)
-        wall, day = local.time().replace(tzinfo=None), local.date()
-        days = self._open_days(day + timedelta(days=1))
-        for _ in range(count):
-            spans = next(days)
-            target = spans[0][0].astimezone(self.tz).date()
+        wall = local.time().replace(tzinfo=None, fold=0)
+        days = self._open_days(local.date() + timedelta(days=1))
+        for _ in range(count - 1):
+            next(days)
+        target, spans = next(days)
         due = self._instant(target, wall)
         if due < spans[0][0]:
             return spans[0][0]
@@ -427,19 +444,19 @@ class Calendar:
                 closing = end
         return closing
 
-    def _open_days(self, day: date):  # type: ignore[no-untyped-def]
-        """The open spans of each day from `day` on that has any, skipping closed days; raises
+    def _open_days(self, day: date) -> Iterator[tuple[date, tuple[_Span, ...]]]:
+        """Each day from `day` on that has open spans, with them, skipping closed days; raises
         ValueError when the calendar stays closed for SEARCH_DAYS days in a row."""
         closed = 0
         while True:
             spans = self._spans(day)
             if spans:
                 closed = 0
-                yield spans
+                yield day, spans
             else:
                 closed += 1
                 if closed > SEARCH_DAYS:
-                    raise ValueError(f"calendar {self.name} has no open hours in the 5 years after {day - timedelta(days=closed)}")
+                    raise ValueError(f"calendar {self.name} has no open hours in the 5 years after {day - timedelta(days=closed - 1)}")
             day += timedelta(days=1)
 
     def _spans(self, day: date) -> tuple[_Span, ...]:
@@ -460,7 +477,7 @@ class Calendar:
 
     def _instant(self, day: date, wall: time) -> datetime:
         """The first instant at which the local clock reads `wall` on `day`, in UTC."""
-        naive = datetime.combine(day, wall)
+        naive = datetime.combine(day, wall).replace(fold=0)
         earlier = naive.replace(tzinfo=self.tz).astimezone(UTC)  # fold=0: first occurrence
         if earlier.astimezone(self.tz).replace(tzinfo=None) == naive:
             return earlier
@@ -474,7 +491,7 @@ class Calendar:
                 high = middle
             else:
                 low = middle
-        return high.replace(microsecond=0) if high.microsecond in (0, 1) else high
+        return high
 
     def _is_holiday(self, day: date) -> bool:
         if self.holidays_code is None:

@@ -356,8 +356,7 @@ def _test(spec: FieldSpec, op_name: str, operand: Node, ctx: ParseContext, holde
     compiled = operator.compile(operand, spec, ctx)
     if compiled is INVALID:
         return []
-    path = child_path(operand.path, op_name) if holder else operand.path
-    return [Test(path, spec, operator, compiled, operand.plain())]
+    return [Test(operand.path, spec, operator, compiled, operand.plain())]
 
 
 def _kind_words(kind: str) -> str:

@@ -54,6 +54,11 @@ class Draft:
     def rule_id(self) -> str:
         return self.rule.id if self.rule else ""
 
+    def text_language(self, template: str) -> str:
+        """The language a template will actually be rendered in (its own fallback applied)."""
+        texts = self.ruleset.templates[template].sources
+        return self.language if self.language in texts else self.ruleset.settings.default_language
+
     def has_tag(self, tag: str) -> bool:
         return tag in self.event.tags or tag in self.effects.add_tags
 

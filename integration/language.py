@@ -49,7 +49,8 @@ _WORDS: Mapping[str, str] = {
         resolver ajuda preciso quero queria gostaria posso pode podem consigo fazer faz
         vou vai vão processar procon justiça advogado absurdo descaso bom boa olá oi tarde
         noite favor por para pra de que se me te lhe então depois antes desde sobre entre
-        qual quem como mesmo tu nunca
+        qual quem como mesmo tu nunca tô tá disso nisso dele dela resposta aguardando falar
+        liguei mandaram enviaram péssimo errado
     """,
     "es": """
         el la los las un una unos unas con del al y o en es son está están estoy estaba fue
@@ -64,7 +65,8 @@ _WORDS: Mapping[str, str] = {
         reclamo reclamación queja problema resolver ayuda necesito quiero quería gustaría
         puedo puede pueden hacer hace voy va van demandar demandarlos demanda abogado
         profeco gracias hola buenos buenas noches favor si así entonces después antes
-        desde sobre entre cual quien como mismo nunca a no
+        desde sobre entre cual quien como mismo nunca a no sigo siguen respuesta quisiera
+        hablar llamé mandaron enviaron pésimo equivocado molesto harto
     """,
 }
 
@@ -127,7 +129,7 @@ def _score_tokens(tokens: Iterable[str], scores: dict[str, float]) -> None:
         if weights is not None:
             for lang, weight in weights.items():
                 scores[lang] += weight
-        elif len(token) >= _SHAPE_MIN_LENGTH:
+        elif len(token) >= _SHAPE_MIN_LENGTH:  # unknown words vote weakly by their shape
             for lang, shape in _SHAPE_HINTS.items():
                 if shape.search(token):
                     scores[lang] += _SHAPE_WEIGHT

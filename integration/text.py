@@ -63,34 +63,39 @@ def _body(key: str) -> str:
     return r"\s+".join(re.escape(token) for token in key.split(" "))
 
 
-def _is_plain(key: str) -> bool:
-    return bool(_WORD_CHAR.match(key) and _WORD_CHAR.match(key[-1]))
+def _is_word_char(char: str) -> bool:
+    # Where \w holds, a word boundary is needed; after or before a symbol it is not.
+    return _WORD_CHAR.match(char) is not None
 
 
-def _chunk(keys: list[str], plain: bool) -> str:
-    """The regex for consecutive keys that share the kind of edge they have."""
-    # Lookarounds on Unicode \w rather than \b, so every letter (not only ASCII) is a
-    # word character. One pair around a whole group of plain words is ~15x faster than
-    # a pair per word.
-    if plain:
-        return r"(?<!\w)(?:" + "|".join(_body(key) for key in keys) + r")(?!\w)"
-    # A symbol edge needs no boundary: "r$" must still match in "r$100".
-    return "|".join(
-        (r"(?<!\w)" if _WORD_CHAR.match(key) else "")
-        + _body(key)
-        + (r"(?!\w)" if _WORD_CHAR.match(key[-1]) else "")
-        for key in keys
-    )
+def _tail(keys: list[str], word_end: bool) -> str:
+    """Consecutive keys with the same kind of last character, and the check after them."""
+    alternatives = "|".join(_body(key) for key in keys)
+    # A symbol at the end needs no boundary: "r$" must still match in "r$100".
+    return f"(?:{alternatives})(?!\\w)" if word_end else alternatives
+
+
+def _group(keys: list[str]) -> str:
+    """Keys starting with a letter/digit: one lookbehind for all of them.
+
+    Lookarounds on Unicode \\w rather than \\b, so every letter (not only ASCII) is a
+    word character. A single lookbehind in front of the whole alternation is ~15x faster
+    than one per word, since the engine rejects most positions before trying any word.
+    """
+    tails = groupby(keys, lambda key: _is_word_char(key[-1]))
+    return r"(?<!\w)(?:" + "|".join(_tail(list(run), end) for end, run in tails) + ")"
 
 
 def _compile(keys: Iterable[str]) -> re.Pattern[str] | None:
     # Longest first: at one position the regex takes the first alternative that
-    # matches, so "cobrança indevida" beats "cobrança".
+    # matches, so "cobrança indevida" beats "cobrança". Keys starting with a symbol
+    # ("#vip") can never match where a word does, so they can simply go last.
     ordered = sorted(keys, key=lambda key: (-len(key), key))
-    if not ordered:
-        return None
-    chunks = (_chunk(list(group), plain) for plain, group in groupby(ordered, _is_plain))
-    return re.compile("|".join(chunks), re.UNICODE)
+    words = [key for key in ordered if _is_word_char(key[0])]
+    symbols = [key for key in ordered if not _is_word_char(key[0])]
+    parts = [_group(words)] if words else []
+    parts += (_tail([key], _is_word_char(key[-1])) for key in symbols)  # no start boundary
+    return re.compile("|".join(parts), re.UNICODE) if parts else None
 
 
 class WordMatcher:

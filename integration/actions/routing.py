@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from integration.actions.base import Action, register
+from integration.calendars import format_span
 from integration.draft import Draft
 from integration.events import PRIORITIES
 from integration.rules.context import ParseContext
@@ -59,7 +60,8 @@ class Escalate(Action):
             draft.priority_floors.append(self.priority)
             done.append(f"priority at least {self.priority}")
         if self.note:
-            draft.add_text(f"escalate:{draft.rule_id}:{self.note}", self.note, public=False, deadline=deadline_facts(draft))
+            facts = deadline_facts(draft, draft.text_language(self.note))
+            draft.add_text(f"escalate:{draft.rule_id}:{self.note}", self.note, public=False, deadline=facts)
             done.append(f"note {self.note}")
         return "escalate: " + ", ".join(done)
 
@@ -69,13 +71,11 @@ def _optional(node: Node, key: str, check):  # type: ignore[no-untyped-def]
     return None if child is None else check(child)
 
 
-def deadline_facts(draft: Draft) -> dict[str, str]:
-    """What an escalation note can say about the missed deadline."""
-    from integration.calendars import format_span
-
+def deadline_facts(draft: Draft, language: str) -> dict[str, str]:
+    """What an escalation note can say about the missed deadline, in the note's language."""
     event = draft.event
     due = event.deadline_due_at
-    overdue = format_span((draft.now - due).total_seconds(), draft.language) if due else ""
+    overdue = format_span((draft.now - due).total_seconds(), language) if due else ""
     return {
         "name": event.deadline or "",
         "overdue": overdue,

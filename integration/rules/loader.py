@@ -40,6 +40,8 @@ class Collected:
     rules: list[Rule] = field(default_factory=list)
     rule_nodes: dict[str, Node] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    # Ids written down but invalid: references to them are not reported again (no cascades).
+    declared: set[tuple[str, str]] = field(default_factory=set)
 
 
 def rule_files(path: Path) -> list[Path]:
@@ -167,11 +169,12 @@ def _settings(collected: Collected) -> Settings:
 # ---- named definitions ---------------------------------------------------------------------
 
 
-def _definitions(node: Node, ctx: ParseContext, what: str) -> list[tuple[str, Node]]:
+def _definitions(node: Node, ctx: ParseContext, what: str, collected: Collected) -> list[tuple[str, Node]]:
     if not ctx.mapping(node, what=f"a mapping of {what} ids to definitions", open_keys=True):
         return []
     valid = []
     for ident, value in node.items():
+        collected.declared.add((what, ident))
         if ID_PATTERN.match(ident):
             valid.append((ident, value))
         else:
@@ -202,7 +205,7 @@ def _localized(node: Node, ctx: ParseContext, collected: Collected, what: str = 
 
 
 def _departments(node: Node, ctx: ParseContext, collected: Collected) -> None:
-    for ident, spec in _definitions(node, ctx, "department"):
+    for ident, spec in _definitions(node, ctx, "department", collected):
         if not ctx.mapping(spec, required=("title",), optional=("zendesk", "jira")):
             continue
         title = _localized(spec.value["title"], ctx, collected, "a title")
@@ -247,7 +250,7 @@ def _jira_target(node: Node | None, ctx: ParseContext) -> dict[str, Any] | None:
 
 
 def _calendars(node: Node, ctx: ParseContext, collected: Collected) -> None:
-    for ident, spec in _definitions(node, ctx, "calendar"):
+    for ident, spec in _definitions(node, ctx, "calendar", collected):
         if not ctx.mapping(spec, required=("timezone", "hours"), optional=("holidays",)):
             continue
         values = spec.value
@@ -280,7 +283,7 @@ def _parsed(node: Node, parser: Callable[[Any], Any], ctx: ParseContext, mapping
 
 
 def _checklists(node: Node, ctx: ParseContext, collected: Collected) -> None:
-    for ident, spec in _definitions(node, ctx, "checklist"):
+    for ident, spec in _definitions(node, ctx, "checklist", collected):
         if not ctx.mapping(spec, required=("title", "items")):
             continue
         title = _localized(spec.value["title"], ctx, collected, "a title")
@@ -296,7 +299,7 @@ def _checklists(node: Node, ctx: ParseContext, collected: Collected) -> None:
 
 
 def _templates(node: Node, ctx: ParseContext, collected: Collected) -> None:
-    for ident, spec in _definitions(node, ctx, "template"):
+    for ident, spec in _definitions(node, ctx, "template", collected):
         texts = _localized(spec, ctx, collected)
         if texts is None:
             continue
@@ -380,7 +383,8 @@ def _actions(node: Node, ctx: ParseContext) -> list[Action] | None:
 def _check_default_language(collected: Collected, settings: Settings, ctx: ParseContext) -> None:
     for node in collected.localized:
         if settings.default_language not in node.value:
-            ctx.expected(node, f'a text in the default language "{settings.default_language}" (settings.default_language)')
+            given = ", ".join(node.value)
+            ctx.report(node, f'must have a text in the default language "{settings.default_language}" (settings.default_language) (got only {given})')
 
 
 def _resolve_references(collected: Collected, ctx: ParseContext) -> None:
@@ -394,12 +398,13 @@ def _resolve_references(collected: Collected, ctx: ParseContext) -> None:
     }
     usages: dict[str, set[str]] = {}
     for ref in ctx.refs:
-        if ref.id not in defined[ref.kind]:
+        if ref.id not in defined[ref.kind] and (ref.kind, ref.id) not in collected.declared:
             ctx.report(ref.node, _unknown_ref(ref, defined[ref.kind]))
-        elif ref.kind == "template":
+        elif ref.kind == "template" and ref.id in defined["template"]:
             usages.setdefault(ref.id, set()).add(ref.usage)
     for ident, (template, node) in collected.templates.items():
-        _test_render(template, node, usages.get(ident, {"text"}), ctx)
+        # Not used by any rule yet: allow everything any action could give it.
+        _test_render(template, node, usages.get(ident, {"feedback"}), ctx)
 
 
 def _unknown_ref(ref: Ref, defined: Mapping[str, Any]) -> str:

@@ -23,14 +23,19 @@ log = logging.getLogger("dispute_desk.webhooks")
 
 
 def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, at most `limit` bytes; larger or unbounded bodies are refused, never cut."""
+    """The raw body, at most `limit` bytes; a larger body is refused, never cut short.
+
+    A chunked request has no Content-Length: the server (gunicorn, werkzeug) marks the
+    input as terminated, and we read it ourselves up to limit + 1 bytes. (Werkzeug's own
+    stream would stop silently at its MAX_CONTENT_LENGTH, which we therefore do not set.)
+    """
     declared = request.content_length
     if declared is not None and declared > limit:
         raise ApiError(413, f"body of {declared} bytes is over the {limit}-byte limit")
-    if declared is None and not request.environ.get("wsgi.input_terminated"):
-        # Without a length or a server that ends the stream, Werkzeug would read nothing.
-        raise ApiError(411, "a Content-Length header is required")
-    body = request.stream.read(limit + 1)
+    if request.environ.get("wsgi.input_terminated") and not request.environ.get("CONTENT_LENGTH"):
+        body = request.environ["wsgi.input"].read(limit + 1)
+    else:
+        body = request.stream.read(limit + 1)  # bounded by the declared length; none means no body
     if len(body) > limit:
         raise ApiError(413, f"body is over the {limit}-byte limit")
     return body
