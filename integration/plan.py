@@ -25,7 +25,15 @@ class ConditionResult:
 
     def describe(self) -> str:
         mark = "ok  " if self.held else "FAIL"
-        return f"{mark} {self.field} {self.operator} {self.expected!r} (saw {self.actual!r})"
+        return f"{mark} {self.field} {self.operator} {_brief(self.expected)} (saw {self.actual!r})"
+
+
+def _brief(value: Any, shown: int = 4) -> str:
+    """Long word lists are shown by their first few words: explanations stay readable."""
+    if isinstance(value, list) and len(value) > shown:
+        head = ", ".join(repr(item) for item in value[:shown])
+        return f"[{head}, … {len(value) - shown} more]"
+    return repr(value)
 
 
 @dataclass(frozen=True)

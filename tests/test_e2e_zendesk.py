@@ -18,7 +18,6 @@ from tests.conftest import PAYLOADS, WEBHOOK_SECRET, load_json, zendesk_headers
 from tests.fakes.fixtures import point_zenpy_at
 from tests.openapi import ZENPY_ALLOWED, load_spec
 
-NOW = datetime(2026, 3, 2, 13, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in São Paulo
 BOT_ID = 7700001
 TICKET_ID = 35436
 
@@ -74,8 +73,10 @@ class Desk:
         return self.client.post("/webhooks/zendesk", data=body, headers=zendesk_headers(body, **header_options))
 
     def work(self) -> list:
+        """Run the worker until nothing is due; `now` is after every delivery so far."""
+        self.now = datetime.now(timezone.utc)
         done = []
-        while (event := self.worker.step(NOW)) is not None:
+        while (event := self.worker.step(self.now)) is not None:
             done.append(self.worker.inbox.get(event.id))
         return done
 
@@ -203,5 +204,5 @@ def test_write_failures_are_retried_or_dead_lettered_with_the_api_message(desk, 
     assert event.status == expected_status
     assert event.last_error.startswith(expected_error)
     if expected_status == EventStatus.PENDING and headers:
-        waited = (event.available_at - NOW).total_seconds()
+        waited = (event.available_at - desk.now).total_seconds()
         assert waited == pytest.approx(float(headers["Retry-After"]))  # the server's word wins
