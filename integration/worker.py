@@ -83,7 +83,14 @@ class Worker:
                 log.info("ticket changed while planning; re-reading", extra={"event_id": stored.id, "ticket": stored.ticket_key})
                 continue
             timers = self._record_deadlines(stored.ticket_key, plan, now)
-            return EventStatus.DONE, outcome_of(plan, written, timers)
+            outcome = outcome_of(plan, written, timers)
+            if plan.effects.feedback:
+                # Feedback links need the feedback page, which this version does not serve yet:
+                # say so on the event rather than drop the request silently.
+                unsent = [request.template for request in plan.effects.feedback]
+                outcome["warnings"].append(f"feedback request not sent (no feedback page yet): {', '.join(unsent)}")
+                log.warning("feedback request not sent", extra={"event_id": stored.id, "ticket": stored.ticket_key, "templates": unsent})
+            return EventStatus.DONE, outcome
         raise TemporaryFailure(f"the ticket kept changing ({CONFLICT_RETRIES} conflicts in a row)")
 
     def _record_deadlines(self, ticket_key: str, plan: Plan, now: datetime) -> dict[str, list[str]]:
