@@ -6,7 +6,8 @@ clients are passed in, so tests hand them a client pointed at a local fake serve
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from integration.events import TicketEvent
 from integration.plan import NoteEffect, Plan

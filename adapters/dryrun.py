@@ -7,7 +7,8 @@ on its first run and shows what it would do (gitlab-triage's dry run, as an exec
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from adapters.base import Adapter
 from integration.events import TicketEvent

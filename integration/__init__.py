@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # the engine lives in this package and must not pull Flask in
     from integration.config import Config
 
 
-def create_app(config: "Config | None" = None) -> "Flask":
+def create_app(config: Config | None = None) -> Flask:
     from flask import Flask
 
     from integration import errors, ops

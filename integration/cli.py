@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -178,12 +178,12 @@ def _read_json(path: Path) -> Any:
 
 def _parse_now(text: str | None) -> datetime:
     if not text:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(f"expected an ISO time like 2026-03-02T10:00:00Z (got {text!r})", param_hint="--now") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # ---- events --------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ def events_replay(info: ScriptInfo, event_id: int | None, all_dead: bool) -> Non
     if (event_id is None) == (not all_dead):
         raise click.UsageError("give an EVENT_ID or --dead (not both)")
     inbox = _load_app(info).extensions["dispute_desk"].inbox
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ids = [event_id] if event_id is not None else [row.id for row in inbox.list(EventStatus.DEAD, limit=100000)]
     replayed = [i for i in ids if inbox.replay(i, now)]
     missing = sorted(set(ids) - set(replayed))

@@ -5,15 +5,16 @@ with a result for every test, so a plan can say which conditions failed and why.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, Union
+from typing import Any
 
 from integration import text as textmatch
 from integration.events import LANGUAGES, PLATFORMS, PRIORITIES, STATUSES, TicketEvent
 from integration.plan import ConditionResult
 from integration.rules.context import ParseContext
-from integration.rules.nodes import Node, child_path
+from integration.rules.nodes import Node
 from integration.rules.schema import describe, one_of
 from integration.ruleset import RuleSet
 
@@ -102,8 +103,8 @@ class Operator:
 
 def _scalar(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
     if spec.kind == "bool":
-        value = ctx.boolean(node)
-        return INVALID if value is None else value
+        flag = ctx.boolean(node)
+        return INVALID if flag is None else flag
     if spec.kind == "number":
         number = ctx.number(node)
         return INVALID if number is None else number
@@ -262,19 +263,19 @@ def _shown(value: Any) -> Any:
 @dataclass(frozen=True)
 class Group:
     path: str
-    all: tuple["Condition", ...] = ()
-    any: tuple["Condition", ...] = ()
-    none: tuple["Condition", ...] = ()
+    all: tuple[Condition, ...] = ()
+    any: tuple[Condition, ...] = ()
+    none: tuple[Condition, ...] = ()
 
     def evaluate(self, facts: Facts, negate: bool, results: list[ConditionResult]) -> bool:
         # Every test is evaluated (no short-circuit) so the explanation is complete.
-        all_held = all([c.evaluate(facts, negate, results) for c in self.all])
-        any_held = not self.any or any([c.evaluate(facts, negate, results) for c in self.any])
-        none_held = not any([c.evaluate(facts, not negate, results) for c in self.none])
+        all_held = all([c.evaluate(facts, negate, results) for c in self.all])  # noqa: C419 - evaluate every test
+        any_held = not self.any or any([c.evaluate(facts, negate, results) for c in self.any])  # noqa: C419
+        none_held = not any([c.evaluate(facts, not negate, results) for c in self.none])  # noqa: C419
         return all_held and any_held and none_held
 
 
-Condition = Union[Test, Group]
+Condition = Test | Group
 GROUP_KEYS = ("all", "any", "none")
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 
 class ConfigError(Exception):
@@ -37,9 +37,9 @@ class Config:
     signature_tolerance_seconds: int = 300
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         env = os.environ if environ is None else environ
-        get = lambda name: env.get(name) or None  # noqa: E731 - empty means unset
+        get = lambda name: env.get(name) or None
         return cls(
             database_url=get("DATABASE_URL") or cls.database_url,
             rules_path=get("RULES_PATH") or cls.rules_path,

@@ -43,7 +43,7 @@ class Draft:
     rule: Rule | None = None  # the rule whose actions are contributing now
 
     @classmethod
-    def start(cls, event: TicketEvent, ruleset: RuleSet, now: datetime) -> "Draft":
+    def start(cls, event: TicketEvent, ruleset: RuleSet, now: datetime) -> Draft:
         return cls(event, ruleset, now, Facts(event, ruleset))
 
     @property

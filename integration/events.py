@@ -8,9 +8,10 @@ rule conditions are checked against it when rules load (see `integration.conditi
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -102,6 +103,6 @@ class TicketEvent:
     def listens(self, kinds: frozenset[EventKind]) -> bool:
         return bool(self.kinds & kinds)
 
-    def with_state(self, **changes: Any) -> "TicketEvent":
+    def with_state(self, **changes: Any) -> TicketEvent:
         """A copy with fresher ticket state."""
         return replace(self, **changes)

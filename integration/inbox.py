@@ -64,7 +64,7 @@ class StoredEvent:
     outcome: dict[str, Any] | None
 
     @classmethod
-    def from_row(cls, row: Any) -> "StoredEvent":
+    def from_row(cls, row: Any) -> StoredEvent:
         return cls(
             id=row.id,
             platform=row.platform,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from integration.inbox import EventStatus, Inbox
 

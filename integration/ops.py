@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
@@ -32,5 +32,5 @@ def readyz() -> ResponseReturnValue:
 @blueprint.get("/metrics")
 def metrics() -> ResponseReturnValue:
     services = current_app.extensions["dispute_desk"]
-    text = services.metrics.render(services.inbox, datetime.now(timezone.utc))
+    text = services.metrics.render(services.inbox, datetime.now(UTC))
     return Response(text, mimetype="text/plain; version=0.0.4")

@@ -4,7 +4,8 @@ set, the dry run otherwise, so the service works before it is connected to anyth
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from adapters import zendesk
 from adapters.base import Adapter

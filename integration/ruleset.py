@@ -6,8 +6,9 @@ validates at fire time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from integration import language
 from integration.events import EventKind, TicketEvent
@@ -53,8 +54,8 @@ class Checklist:
 class Rule:
     id: str
     on: frozenset[EventKind]
-    actions: tuple["Action", ...]
-    condition: "Group | None" = None
+    actions: tuple[Action, ...]
+    condition: Group | None = None
     description: str = ""
     stop: bool = False
     file: str = ""
@@ -66,9 +67,9 @@ class RuleSet:
     rules: tuple[Rule, ...] = ()
     settings: Settings = field(default_factory=Settings)
     departments: Mapping[str, Department] = field(default_factory=dict)
-    calendars: Mapping[str, "Calendar"] = field(default_factory=dict)
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)
     checklists: Mapping[str, Checklist] = field(default_factory=dict)
-    templates: Mapping[str, "Template"] = field(default_factory=dict)
+    templates: Mapping[str, Template] = field(default_factory=dict)
     files: tuple[str, ...] = ()
 
     def department_of(self, event: TicketEvent) -> str | None:

@@ -30,7 +30,7 @@ class RulesHolder:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def load(cls, path: str) -> "RulesHolder":
+    def load(cls, path: str) -> RulesHolder:
         holder = cls(path, load_ruleset(path))  # raises RuleSetError: refuse to start
         holder._stamp = holder._files_stamp()
         return holder
@@ -68,7 +68,7 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
-    def build(cls, config: Config) -> "Services":
+    def build(cls, config: Config) -> Services:
         config.check()
         rules = RulesHolder.load(config.rules_path)
         engine = connect(config.database_url)

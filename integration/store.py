@@ -5,7 +5,7 @@ Times are stored as naive UTC on both engines, and handed out aware.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
@@ -97,11 +97,11 @@ Index("ix_deadlines_due", deadlines.c.status, deadlines.c.due_at)
 def to_db(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise TypeError("aware datetimes only")
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def from_db(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.replace(tzinfo=timezone.utc)
+    return None if moment is None else moment.replace(tzinfo=UTC)
 
 
 def connect(url: str) -> Engine:

@@ -12,9 +12,10 @@ import os
 import random
 import socket
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from adapters.base import Adapter, AdapterFailure, Conflict, PermanentFailure, TemporaryFailure
 from integration import deadlines, engine
@@ -115,7 +116,7 @@ class Worker:
         """The loop: the only place that reads the clock."""
         last_lease_check = 0.0
         while not stop.is_set():
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             if now.timestamp() - last_lease_check >= lease_check_seconds:
                 released = self.inbox.release_expired(now)
                 if released:

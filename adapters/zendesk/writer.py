@@ -11,8 +11,9 @@ hook keeps the Retry-After it saw: the inbox owns backoff, and no worker blocks.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -165,7 +166,7 @@ class ZendeskAdapter:
         bodies = update_bodies(plan, lambda dept: self.directory.id_for(departments[dept]), extra_notes)
         for body in bodies:
             ticket = Ticket(id=int(plan.event.ticket_id), **body)
-            self._call(lambda: self.client.tickets.update(ticket))
+            self._call(lambda ticket=ticket: self.client.tickets.update(ticket))
         return {"writes": len(bodies), "bodies": bodies}
 
     def _get_json(self, endpoint: Any) -> dict[str, Any]:

@@ -9,12 +9,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import ClassVar, TypeVar
 
+from integration.draft import Draft
 from integration.rules.context import ParseContext
 from integration.rules.nodes import Node
 
-from integration.draft import Draft
-
-ACTIONS: dict[str, type["Action"]] = {}
+ACTIONS: dict[str, type[Action]] = {}
 
 A = TypeVar("A", bound="type[Action]")
 
@@ -24,7 +23,7 @@ class Action(ABC):
 
     @classmethod
     @abstractmethod
-    def parse(cls, node: Node, ctx: ParseContext) -> "Action | None":
+    def parse(cls, node: Node, ctx: ParseContext) -> Action | None:
         """Validate the configuration under `then.<name>`; report problems into ctx."""
 
     @abstractmethod

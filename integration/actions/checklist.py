@@ -22,7 +22,7 @@ class AddChecklist(Action):
     form: str = "note"
 
     @classmethod
-    def parse(cls, node: Node, ctx: ParseContext) -> "AddChecklist | None":
+    def parse(cls, node: Node, ctx: ParseContext) -> AddChecklist | None:
         if node.is_mapping:
             if not ctx.mapping(node, required=("id",), optional=("as",), what="a checklist id or {id, as}"):
                 return None

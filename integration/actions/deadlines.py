@@ -27,7 +27,7 @@ class StartDeadline(Action):
     pause_while: tuple[str, ...] = ("pending", "on_hold")
 
     @classmethod
-    def parse(cls, node: Node, ctx: ParseContext) -> "StartDeadline | None":
+    def parse(cls, node: Node, ctx: ParseContext) -> StartDeadline | None:
         if not ctx.mapping(node, required=("name", "within"), optional=DEADLINE_KEYS[2:], what="a mapping with name and within"):
             return None
         values = node.value
@@ -71,7 +71,7 @@ class CancelDeadline(Action):
     deadlines: tuple[str, ...]
 
     @classmethod
-    def parse(cls, node: Node, ctx: ParseContext) -> "CancelDeadline | None":
+    def parse(cls, node: Node, ctx: ParseContext) -> CancelDeadline | None:
         names = ctx.string_list(node, "a deadline name or a list of them", allow_single=True)
         if not names:
             return None

@@ -25,7 +25,7 @@ class Note(Action):
     template: str
 
     @classmethod
-    def parse(cls, node: Node, ctx: ParseContext) -> "Note | None":
+    def parse(cls, node: Node, ctx: ParseContext) -> Note | None:
         template = _template(node, ctx, "text")
         return cls(template) if template else None
 
@@ -41,7 +41,7 @@ class Reply(Action):
     template: str
 
     @classmethod
-    def parse(cls, node: Node, ctx: ParseContext) -> "Reply | None":
+    def parse(cls, node: Node, ctx: ParseContext) -> Reply | None:
         template = _template(node, ctx, "text")
         return cls(template) if template else None
 
@@ -59,7 +59,7 @@ class RequestFeedback(Action):
     template: str
 
     @classmethod
-    def parse(cls, node: Node, ctx: ParseContext) -> "RequestFeedback | None":
+    def parse(cls, node: Node, ctx: ParseContext) -> RequestFeedback | None:
         template = _template(node, ctx, "feedback")
         return cls(template) if template else None
 

@@ -19,7 +19,7 @@ class Route(Action):
     department: str
 
     @classmethod
-    def parse(cls, node: Node, ctx: ParseContext) -> "Route | None":
+    def parse(cls, node: Node, ctx: ParseContext) -> Route | None:
         department = ctx.identifier(node)
         if department is None:
             return None
@@ -41,7 +41,7 @@ class Escalate(Action):
     note: str | None = None
 
     @classmethod
-    def parse(cls, node: Node, ctx: ParseContext) -> "Escalate | None":
+    def parse(cls, node: Node, ctx: ParseContext) -> Escalate | None:
         if not ctx.mapping(node, required=("to",), optional=("priority", "note"), what="a mapping with to, priority and note"):
             return None
         to = ctx.identifier(node.value["to"])

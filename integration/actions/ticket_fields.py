@@ -18,7 +18,7 @@ class AddTags(Action):
     tags: tuple[str, ...]
 
     @classmethod
-    def parse(cls, node: Node, ctx: ParseContext) -> "AddTags | None":
+    def parse(cls, node: Node, ctx: ParseContext) -> AddTags | None:
         tags = ctx.string_list(node, "a list of tags", allow_single=True)
         return cls(tuple(tags)) if tags else None
 
@@ -34,7 +34,7 @@ class RemoveTags(Action):
     tags: tuple[str, ...]
 
     @classmethod
-    def parse(cls, node: Node, ctx: ParseContext) -> "RemoveTags | None":
+    def parse(cls, node: Node, ctx: ParseContext) -> RemoveTags | None:
         tags = ctx.string_list(node, "a list of tags", allow_single=True)
         return cls(tuple(tags)) if tags else None
 
@@ -53,9 +53,9 @@ class SetPriority(Action):
     at_least: bool
 
     @classmethod
-    def parse(cls, node: Node, ctx: ParseContext) -> "SetPriority | None":
+    def parse(cls, node: Node, ctx: ParseContext) -> SetPriority | None:
         if node.is_mapping:
-            if not ctx.mapping(node, required=("at_least",), what=f"a priority or {{at_least: PRIORITY}}"):
+            if not ctx.mapping(node, required=("at_least",), what="a priority or {at_least: PRIORITY}"):
                 return None
             floor = ctx.choice(node.value["at_least"], PRIORITIES)
             return cls(floor, True) if floor else None
@@ -77,7 +77,7 @@ class Transition(Action):
     status: str
 
     @classmethod
-    def parse(cls, node: Node, ctx: ParseContext) -> "Transition | None":
+    def parse(cls, node: Node, ctx: ParseContext) -> Transition | None:
         status = ctx.choice(node, STATUSES)
         return cls(status) if status else None
 

@@ -5,9 +5,10 @@ problem is never returned."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import jinja2
 
@@ -20,7 +21,13 @@ from integration.rules.nodes import Node, parse
 from integration.rules.problems import Problem, RuleSetError
 from integration.rules.schema import ID_PATTERN, one_of, unknown_key
 from integration.ruleset import Checklist, Department, Rule, RuleSet, Settings
-from integration.templates import FEEDBACK_SAMPLE_CONTEXT, SAMPLE_CONTEXT, TEMPLATE_VARIABLES, Template, compile_text
+from integration.templates import (
+    FEEDBACK_SAMPLE_CONTEXT,
+    SAMPLE_CONTEXT,
+    TEMPLATE_VARIABLES,
+    Template,
+    compile_text,
+)
 
 SECTIONS = ("version", "settings", "departments", "calendars", "checklists", "templates", "rules")
 RULE_KEYS = ("id", "description", "on", "if", "then", "stop")
@@ -95,9 +102,9 @@ def load_sources(sources: Mapping[str, str]) -> tuple[RuleSet | None, list[Probl
 
 
 def _load_document(root: Node, ctx: ParseContext, collected: Collected) -> None:
-    if not ctx.mapping(root, optional=SECTIONS, what=f"a mapping of sections ({one_of(SECTIONS)})"):
-        if not root.is_mapping:
-            return
+    checked = ctx.mapping(root, optional=SECTIONS, what=f"a mapping of sections ({one_of(SECTIONS)})")
+    if not checked and not root.is_mapping:
+        return
     loaders: dict[str, Callable[[Node, ParseContext, Collected], None]] = {
         "version": _version,
         "settings": _settings_section,
@@ -334,9 +341,10 @@ def _rules(node: Node, ctx: ParseContext, collected: Collected) -> None:
 
 
 def _rule(node: Node, ctx: ParseContext) -> Rule | None:
-    if not ctx.mapping(node, required=("id", "on", "then"), optional=("description", "if", "stop"), what="a rule (a mapping with id, on and then)"):
-        if not node.is_mapping or any(key not in node.value for key in ("id", "on", "then")):
-            return None
+    # Unknown keys are reported, and the rule is still read so its other problems show too.
+    checked = ctx.mapping(node, required=("id", "on", "then"), optional=("description", "if", "stop"), what="a rule (a mapping with id, on and then)")
+    if not checked and (not node.is_mapping or any(key not in node.value for key in ("id", "on", "then"))):
+        return None
     values = node.value
     ident = ctx.identifier(values["id"])
     kinds = ctx.choice_list(values["on"], EVENT_KINDS)

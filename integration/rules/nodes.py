@@ -6,8 +6,9 @@ path from the document's root, so every schema error can say exactly where it is
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -30,7 +31,7 @@ class Node:
     line: int
     column: int
     path: str
-    key_nodes: dict[str, "Node"] = field(default_factory=dict)  # where each mapping key is
+    key_nodes: dict[str, Node] = field(default_factory=dict)  # where each mapping key is
 
     @property
     def is_mapping(self) -> bool:
@@ -44,11 +45,11 @@ class Node:
     def is_scalar(self) -> bool:
         return not self.is_mapping and not self.is_list
 
-    def items(self) -> Iterator[tuple[str, "Node"]]:
+    def items(self) -> Iterator[tuple[str, Node]]:
         assert self.is_mapping
         return iter(self.value.items())
 
-    def get(self, key: str) -> "Node | None":
+    def get(self, key: str) -> Node | None:
         return self.value.get(key) if self.is_mapping else None
 
     def problem(self, message: str) -> Problem:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from integration.rules.nodes import Node, child_path
 from integration.rules.problems import Problem
@@ -145,4 +146,4 @@ def items_of(node: Node) -> list[tuple[str, Node]]:
     return list(node.items()) if node.is_mapping else []
 
 
-__all__ = ["Checker", "describe", "found", "child_path", "ID_PATTERN", "unknown_key", "items_of"]
+__all__ = ["ID_PATTERN", "Checker", "child_path", "describe", "found", "items_of", "unknown_key"]

@@ -10,8 +10,9 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from flask import Request, current_app, jsonify
 from flask.typing import ResponseReturnValue

@@ -1,0 +1,1 @@
+"""Benchmarks for dispute-desk (print figures; never assert timings). See bench/README.md."""
