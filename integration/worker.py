@@ -85,6 +85,7 @@ class Worker:
                 continue
             timers = self._record_deadlines(stored.ticket_key, plan, now)
             outcome = outcome_of(plan, written, timers)
+            outcome["warnings"] += written.pop("warnings", [])
             if plan.effects.feedback:
                 # Feedback links need the feedback page, which this version does not serve yet:
                 # say so on the event rather than drop the request silently.

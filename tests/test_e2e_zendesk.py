@@ -206,3 +206,22 @@ def test_write_failures_are_retried_or_dead_lettered_with_the_api_message(desk, 
     if expected_status == EventStatus.PENDING and headers:
         waited = (event.available_at - desk.now).total_seconds()
         assert waited == pytest.approx(float(headers["Retry-After"]))  # the server's word wins
+
+
+def test_a_department_whose_group_is_missing_is_reported_not_silently_dropped(make_app, zendesk):
+    app = make_app(zendesk_subdomain="example", zendesk_email="bot@example.com", zendesk_api_token="token", zendesk_webhook_secrets=(WEBHOOK_SECRET,))
+    services = app.extensions["dispute_desk"]
+    payload = load_json(PAYLOADS / "zendesk" / "ticket_created_pt_billing.json")
+    zendesk.add_user(id=int(payload["detail"]["requester_id"]), name="Ana", locale="pt-BR")
+    zendesk.add_ticket(id=TICKET_ID, subject=payload["detail"]["subject"], description=payload["detail"]["description"], status="new", tags=[], requester_id=int(payload["detail"]["requester_id"]))
+    adapters = platforms.build_adapters(services)  # no groups exist in this account
+    desk = Desk(app, zendesk, platforms.make_worker(services, adapters), payload)
+    assert adapters["zendesk"].start() == [
+        f'department {ident}: no Zendesk group named "{d.zendesk["group"]}"' for ident, d in services.rules.current.departments.items()
+    ]
+    desk.deliver(payload)
+    [event] = desk.work()
+    assert event.status == EventStatus.DONE
+    assert event.outcome["warnings"] == ['not routed to finance: no Zendesk group "Finance" was found at start-up']
+    assert "group_id" not in zendesk.writes()[-1].json["ticket"]
+    assert len(desk.comments()) == 1  # everything else was still written

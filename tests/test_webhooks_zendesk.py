@@ -184,3 +184,25 @@ def test_without_a_configured_secret_dry_run_accepts_unsigned(make_app):
     body = COMMENT_ADDED.read_bytes()
     response = app.test_client().post(URL, data=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 202
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "zen:event-type:ticket.created", "detail": "not an object", "id": "x1"},
+        {"type": "zen:event-type:ticket.created", "detail": {"id": {"nested": 1}}, "id": "x2"},
+        {"type": "zen:event-type:ticket.created", "id": "x3"},
+        {"type": 17, "id": "x4"},
+        {"dispute_desk": "1", "event": "created"},
+        {"dispute_desk": "1", "event": "exploded", "ticket_id": "5"},
+        {"ticketID": None},
+        "just a string",
+        None,
+        12,
+    ],
+)
+def test_odd_bodies_get_a_4xx_never_a_500(client, app, payload):
+    body = json.dumps(payload).encode()
+    response = post(client, body, zendesk_headers(body, invocation="inv-odd"))
+    assert 400 <= response.status_code < 500, response.get_json()
+    assert response.get_json()["error"]

@@ -167,7 +167,14 @@ class ZendeskAdapter:
         for body in bodies:
             ticket = Ticket(id=int(plan.event.ticket_id), **body)
             self._call(lambda ticket=ticket: self.client.tickets.update(ticket))
-        return {"writes": len(bodies), "bodies": bodies}
+        return {"writes": len(bodies), "bodies": bodies, "warnings": self._routing_warnings(plan, departments)}
+
+    def _routing_warnings(self, plan: Plan, departments: Mapping[str, Department]) -> list[str]:
+        department = plan.effects.department
+        if department and self.directory.id_for(departments[department]) is None:
+            group = departments[department].zendesk.get("group", "(none configured)")
+            return [f'not routed to {department}: no Zendesk group "{group}" was found at start-up']
+        return []
 
     def _get_json(self, endpoint: Any) -> dict[str, Any]:
         api = self.client.tickets
