@@ -9,29 +9,57 @@ Two kinds of webhook reach `POST /webhooks/zendesk`:
   webhook" action (`TRIGGER_BODY_TEMPLATE`); every placeholder renders as a string, and one
   that does not apply renders empty.
 
-`refresh()` merges a fresh `GET /api/v2/tickets/{id}.json?include=users,organizations` into
-an event; the worker runs it before planning, so webhook bodies only need to be good enough
-to route and dedupe.
+`refresh()` (in `adapters.zendesk.refresh`, re-exported here) merges a fresh
+`GET /api/v2/tickets/{id}.json?include=users,organizations` into an event; the worker runs it
+before planning, so webhook bodies only need to be good enough to route and dedupe. How single
+field values are read and mapped onto RULES.md's vocabulary lives in `adapters.zendesk.values`
+(`normalize_status`, `language_code`, ...; also re-exported here).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from integration.events import (
-    LANGUAGES,
-    PRIORITIES,
-    STATUSES,
-    Comment,
-    EventKind,
-    Requester,
-    TicketEvent,
+from adapters.zendesk.refresh import refresh
+from adapters.zendesk.values import (
+    _fields,
+    _flag,
+    _id,
+    _key,
+    _mapping,
+    _tags,
+    _text,
+    _time,
+    _url,
+    language_code,
+    normalize_channel,
+    normalize_priority,
+    normalize_status,
 )
+from integration.events import Comment, EventKind, Requester, TicketEvent
+
+__all__ = [
+    "EVENT_TYPE_PREFIX",
+    "INVOCATION_HEADER",
+    "KIND_TOKEN",
+    "PLATFORM",
+    "TICKET_EVENT_PREFIX",
+    "TRIGGER_BODY_TEMPLATE",
+    "TRIGGER_KINDS",
+    "TRIGGER_PREFIX",
+    "Envelope",
+    "NotATicketEvent",
+    "identify",
+    "language_code",
+    "normalize",
+    "normalize_channel",
+    "normalize_priority",
+    "normalize_status",
+    "refresh",
+    "trigger_body_template",
+]
 
 PLATFORM = "zendesk"
 EVENT_TYPE_PREFIX = "zen:event-type:"
@@ -101,39 +129,6 @@ _FOREIGN_TRIGGER_TYPES = {"end user comment": "comment_added"}
 _OPEN_STATUSES = frozenset({"new", "open", "pending", "on_hold"})
 _DONE_STATUSES = frozenset({"solved", "closed"})
 
-# Zendesk via channels (API names, and the `{{ticket.via}}` display names once slugged).
-# Decisions: a social network's own DMs count as `social`; messaging apps and SMS as `chat`;
-# `any_channel` (Channel framework integrations, anything from reviews to forums) as `other`.
-_CHANNEL_GROUPS: dict[str, tuple[str, ...]] = {
-    "email": ("email", "mail", "connect_mail"),
-    "web": ("web", "web_form", "web_widget", "help_center", "helpcenter"),
-    "chat": (
-        "chat", "chat_transcript", "chat_offline_message", "native_messaging", "messaging",
-        "sunshine_conversations_api", "whatsapp", "line", "wechat", "viber", "telegram",
-        "kakaotalk", "apple_business_chat", "google_business_messages", "google_rcs",
-        "sms", "text_message", "twilio_sms", "messagebird_sms", "connect_sms",
-    ),
-    "phone": (
-        "voice", "phone", "phone_call", "phone_call_inbound", "phone_call_outbound",
-        "api_phone_call_inbound", "api_phone_call_outbound", "voicemail", "api_voicemail",
-    ),
-    "api": ("api", "web_service"),
-    "social": (
-        "twitter", "twitter_dm", "twitter_favorite", "facebook", "facebook_post",
-        "facebook_message", "facebook_messenger", "instagram", "instagram_dm",
-        "instagram_direct", "sunshine_conversations_facebook_messenger",
-        "sunshine_conversations_twitter_dm",
-    ),
-}
-_CHANNELS = {name: group for group, names in _CHANNEL_GROUPS.items() for name in names}
-
-# `{{ticket.requester.language}}` renders the language's display name, not its code.
-_LANGUAGE_NAMES = {
-    "english": "en", "ingles": "en",
-    "portugues": "pt", "portuguese": "pt",
-    "espanol": "es", "spanish": "es", "castellano": "es",
-}
-_LOCALE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$")
 _CUSTOMER_ROLES = frozenset({"enduser", "customer"})
 
 
@@ -362,180 +357,3 @@ def _trigger_requester(fields: Mapping[str, Any]) -> Requester:
         locale=_text(fields.get("requesterlocale"))
         or language_code(fields.get("requesterlanguage")),
     )
-
-
-# --- refresh ------------------------------------------------------------------------------
-
-
-def refresh(
-    event: TicketEvent,
-    ticket: Mapping[str, Any],
-    users: Sequence[Mapping[str, Any]] = (),
-    organizations: Sequence[Mapping[str, Any]] = (),
-) -> TicketEvent:
-    """Merge a fresh read of the ticket (API shape: int ids, lower-case enums) into `event`.
-
-    What happened (kinds, comment, previous_status, delivery, actor, time) is kept; the
-    ticket's state is replaced by the fresher one.
-    """
-    if _id(ticket.get("id")) != event.ticket_id:
-        raise ValueError(f"ticket {ticket.get('id')!r} is not the event's ticket {event.ticket_id}")
-    group_id = _id(ticket.get("group_id"))
-    return event.with_state(
-        status=normalize_status(ticket.get("status")),
-        priority=normalize_priority(ticket.get("priority")),
-        tags=_tags(ticket.get("tags")),
-        subject=_text(ticket.get("subject")) or "",
-        description=_text(ticket.get("description")) or "",
-        group_id=group_id,
-        # No groups sideload: the name is only still true if the group did not change.
-        group_name=event.group_name if group_id == event.group_id else None,
-        assignee_id=_id(ticket.get("assignee_id")),
-        custom_fields=_custom_fields(ticket.get("custom_fields")),
-        channel=normalize_channel(_mapping(ticket.get("via")).get("channel")),
-        version=_text(ticket.get("updated_at")),
-        requester=_api_requester(ticket, users, organizations),
-    )
-
-
-def _custom_fields(value: Any) -> dict[str, Any]:
-    entries = value if isinstance(value, list) else []
-    return {
-        str(entry["id"]): entry.get("value")
-        for entry in entries
-        if isinstance(entry, Mapping) and "id" in entry
-    }
-
-
-def _api_requester(
-    ticket: Mapping[str, Any],
-    users: Sequence[Mapping[str, Any]],
-    organizations: Sequence[Mapping[str, Any]],
-) -> Requester:
-    requester_id = _id(ticket.get("requester_id"))
-    user = _by_id(users, requester_id) or {}
-    org_id = _id(user.get("organization_id")) or _id(ticket.get("organization_id"))
-    organization = _by_id(organizations, org_id) or {}
-    return Requester(
-        id=requester_id,
-        name=_text(user.get("name")),
-        email=_text(user.get("email")),
-        organization=_text(organization.get("name")),
-        locale=_text(user.get("locale")),
-    )
-
-
-def _by_id(records: Sequence[Mapping[str, Any]], wanted: str | None) -> Mapping[str, Any] | None:
-    if wanted is None:
-        return None
-    return next((record for record in records if _id(record.get("id")) == wanted), None)
-
-
-# --- value normalization ------------------------------------------------------------------
-
-
-def normalize_status(value: Any) -> str | None:
-    """`OPEN`, `open`, `Open`, `HOLD`, `On-hold`, ... -> RULES.md statuses; others -> None."""
-    slug = _slug(value)
-    if slug == "hold":
-        return "on_hold"
-    return slug if slug in STATUSES else None
-
-
-def normalize_priority(value: Any) -> str | None:
-    """`URGENT`, `urgent`, `Urgent` -> `urgent`; `-`, empty and unknown -> None."""
-    slug = _slug(value)
-    return slug if slug in PRIORITIES else None
-
-
-def normalize_channel(value: Any) -> str | None:
-    """A via channel (`native_messaging`, or `Web Form` as `{{ticket.via}}` shows it)."""
-    slug = _slug(value)
-    if not slug:
-        return None
-    return _CHANNELS.get(slug, "other")
-
-
-def language_code(value: Any) -> str | None:
-    """`pt-BR`, `Português (Brasil)`, `Spanish` -> `pt`/`es`/`en`; anything else -> None."""
-    text = _text(value)
-    if text is None:
-        return None
-    folded = _fold(text)
-    locale = _LOCALE.match(folded)
-    if locale:
-        return locale.group(1) if locale.group(1) in LANGUAGES else None
-    return _LANGUAGE_NAMES.get(folded.split("(")[0].strip())
-
-
-# --- small helpers ------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str | None:
-    """A present value as text; None for null, empty, or a placeholder left unrendered."""
-    if value is None or isinstance(value, (Mapping, list)):
-        return None
-    text = str(value).strip()
-    return None if not text or "{{" in text else text
-
-
-def _id(value: Any) -> str | None:
-    # Zendesk sends "0" for "none" in some event payloads (e.g. default_group_id).
-    text = _text(value)
-    return None if text in (None, "0") else text
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def _fields(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Trigger body keys, spelling-insensitive: ticket_id, ticketId and ticketID are one."""
-    return {_key(str(name)): value for name, value in body.items()}
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower().strip()
-
-
-def _slug(value: Any) -> str:
-    text = _text(value)
-    if text is None:
-        return ""
-    words = re.sub(r"\(.*?\)", " ", _fold(text))
-    return re.sub(r"[^a-z0-9]+", "_", words).strip("_")
-
-
-def _tags(value: Any) -> tuple[str, ...]:
-    if isinstance(value, list):
-        return tuple(str(tag) for tag in value if str(tag).strip())
-    return tuple((_text(value) or "").split())  # {{ticket.tags}} is space-separated
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return (_text(value) or "").lower() in ("true", "yes", "1")
-
-
-def _time(value: Any) -> datetime | None:
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _url(value: Any) -> str | None:
-    text = _text(value)
-    if text is None or "://" in text:
-        return text
-    return f"https://{text}"  # {{ticket.url}} renders without the scheme
