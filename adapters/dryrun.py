@@ -7,6 +7,7 @@ on its first run and shows what it would do (gitlab-triage's dry run, as an exec
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,7 +22,7 @@ class DryRunAdapter:
     def __init__(self, platform: str, normalize: Callable[[Mapping[str, Any], Mapping[str, str]], TicketEvent]) -> None:
         self.platform = platform
         self._normalize = normalize
-        self.recorded: list[dict[str, Any]] = []
+        self.recorded: deque[dict[str, Any]] = deque(maxlen=100)  # the latest, for tests and debugging
 
     def normalize(self, payload: Mapping[str, Any], headers: Mapping[str, str]) -> TicketEvent:
         return self._normalize(payload, headers)

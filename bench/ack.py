@@ -36,10 +36,11 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 
@@ -54,7 +55,7 @@ PATH = "/webhooks/zendesk"
 
 
 def zendesk_timestamp(moment: datetime | None = None) -> str:
-    return (moment or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (moment or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def zendesk_signature(body: bytes, timestamp: str, secret: str = WEBHOOK_SECRET) -> str:
@@ -135,10 +136,10 @@ def _stat(pid: int) -> tuple[int, float] | None:
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def tree_cpu(root: int) -> float:
-    """CPU seconds (user + system) used so far by a process and all its descendants alive now."""
+def tree_cpu(root: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by a process and each descendant alive now."""
     if not Path("/proc").is_dir():
-        return float("nan")
+        return {}
     parents: dict[int, int] = {}
     cpu: dict[int, float] = {}
     for entry in os.listdir("/proc"):
@@ -146,12 +147,32 @@ def tree_cpu(root: int) -> float:
             stat = _stat(int(entry))
             if stat:
                 parents[int(entry)], cpu[int(entry)] = stat
-    total, todo = 0.0, [root]
+    found: dict[int, float] = {}
+    todo = [root]
     while todo:
         pid = todo.pop()
-        total += cpu.get(pid, 0.0)
+        found[pid] = cpu.get(pid, 0.0)
         todo.extend(child for child, parent in parents.items() if parent == pid)
-    return total
+    return found
+
+
+def backend_cpu(database: str | None) -> dict[int, float]:
+    """CPU seconds of the PostgreSQL backends serving `database` (by their process title)."""
+    if not database or not Path("/proc").is_dir():
+        return {}
+    found: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and f" {database} " in title:
+            stat = _stat(int(entry))
+            if stat:
+                found[int(entry)] = stat[1]
+    return found
 
 
 @dataclass
@@ -175,27 +196,37 @@ def start_gunicorn(name: str, app_spec: str, workers: int, threads: int, env: di
         "-w", str(workers), "-k", "gthread", "--threads", str(threads),
         "-b", f"127.0.0.1:{port}",
         "--chdir", str(ROOT),
+        "-c", str(ROOT / "bench" / "gunicorn_conf.py"),
         "--graceful-timeout", "5",
         "--log-level", "warning",
         app_spec,
     ]
+    ready_dir = tmp / f"ready-{name.replace(' ', '-')}"
+    ready_dir.mkdir()
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(command, env={**env, "DD_BENCH_READY_DIR": str(ready_dir)}, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(name, app_spec, port, process, log_path)
-    wait_ready(server)
+    try:
+        wait_ready(server, ready_dir, workers)
+    except BaseException:
+        stop_server(server)
+        raise
     return server
 
 
-def wait_ready(server: Server, timeout: float = 30.0) -> None:
+def wait_ready(server: Server, ready_dir: Path, workers: int, timeout: float = 30.0) -> None:
+    """Every worker has loaded its app (bench/gunicorn_conf.py) and /healthz answers."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"gunicorn ({server.name}) exited with {server.process.returncode}:\n{server.log_path.read_text(errors='replace')[-3000:]}")
-        try:
-            if requests.get(server.url + "/healthz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
+        if len(list(ready_dir.iterdir())) >= workers:
+            try:
+                if requests.get(server.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
         time.sleep(0.1)
     raise RuntimeError(f"gunicorn ({server.name}) not ready after {timeout:.0f} s:\n{server.log_path.read_text(errors='replace')[-3000:]}")
 
@@ -229,6 +260,8 @@ class Result:
     sent_total: int = 0
     client_cpu: float = 0.0
     server_cpu: float = 0.0
+    worker_cpu: list[float] = field(default_factory=list)  # per gunicorn worker, busiest first
+    db_cpu: float | None = None  # PostgreSQL backends of the benchmark database
 
     @property
     def requests(self) -> int:
@@ -241,6 +274,11 @@ class Result:
     @property
     def acks_per_second(self) -> float:
         return self.statuses.get(202, 0) / self.window if self.window else 0.0
+
+    @property
+    def cpu_ms_per_ack(self) -> float:
+        """Server CPU per acknowledgement: the cost figure that a client-bound run cannot hide."""
+        return self.server_cpu * 1000.0 / self.acks_per_second if self.acks_per_second else float("nan")
 
     def percentile(self, q: float) -> float:
         if not self.latencies:
@@ -313,7 +351,7 @@ def _client_process(url: str, factory: MakeFactory, clients: int, measure_from: 
     out.put(part)
 
 
-def drive(server: Server, factory: MakeFactory, clients: int, procs: int, warmup: float, duration: float) -> Result:
+def drive(server: Server, factory: MakeFactory, clients: int, procs: int, warmup: float, duration: float, database: str | None = None) -> Result:
     """Load from `procs` client processes (1: threads in this process) with `clients` threads in all."""
     import multiprocessing
     import queue as queue_module
@@ -335,9 +373,9 @@ def drive(server: Server, factory: MakeFactory, clients: int, procs: int, warmup
         for child in children:
             child.start()
     time.sleep(max(0.0, measure_from - time.monotonic()))
-    server0 = tree_cpu(server.process.pid)
+    server0, db0 = tree_cpu(server.process.pid), backend_cpu(database)
     time.sleep(max(0.0, end - time.monotonic()))
-    server1 = tree_cpu(server.process.pid)
+    server1, db1 = tree_cpu(server.process.pid), backend_cpu(database)
     result = Result(server.name)
     last_end = end
     try:
@@ -356,7 +394,10 @@ def drive(server: Server, factory: MakeFactory, clients: int, procs: int, warmup
             if child.is_alive():
                 child.terminate()
     result.window = last_end - measure_from
-    result.server_cpu = (server1 - server0) / duration
+    used = {pid: (server1[pid] - server0.get(pid, 0.0)) / duration for pid in server1}
+    result.server_cpu = sum(used.values())
+    result.db_cpu = sum(db1[pid] - db0.get(pid, 0.0) for pid in db1) / duration if database else None
+    result.worker_cpu = sorted((cpu for pid, cpu in used.items() if pid != server.process.pid), reverse=True)
     return result
 
 
@@ -396,8 +437,8 @@ class Database:
             with admin.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{self.name}"'))
             admin.dispose()
-        # Create the schema once, here: gunicorn's workers each run create_app() at the
-        # same moment, and concurrent CREATE TABLEs race on a fresh PostgreSQL database.
+        # The schema is created once, here, before gunicorn starts: its workers then only
+        # find it (create_all checks first) instead of all creating it at the same moment.
         engine = connect(self.url)
         create_schema(engine)
         engine.dispose()
@@ -438,18 +479,24 @@ class Database:
 def run_one(name: str, app_spec: str, args: argparse.Namespace, env: dict[str, str], tmp: Path, factory: MakeFactory) -> Result:
     server = start_gunicorn(name, app_spec, args.workers, args.threads, env, tmp)
     try:
-        return drive(server, factory, args.clients, args.procs, args.warmup, args.duration)
+        database = args.database_name if app_spec.startswith("bench.apps:dispute_desk") else None
+        return drive(server, factory, args.clients, args.procs, args.warmup, args.duration, database)
     finally:
         stop_server(server)
 
 
 def report(results: list[Result]) -> None:
-    print(f"{'':14} {'requests':>9} {'errors':>7} {'acks/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'client CPU':>11} {'server CPU':>11}")
+    print(f"{'':14} {'requests':>9} {'errors':>7} {'acks/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'client CPU':>11} {'server CPU':>11} {'server CPU ms/ack':>18}")
     for r in results:
         print(
             f"{r.name:14} {r.requests:9d} {r.errors:7d} {r.acks_per_second:9.0f} {r.percentile(0.50):8.2f} {r.percentile(0.99):8.2f}"
-            f" {r.client_cpu * 100:10.0f}% {r.server_cpu * 100:10.0f}%"
+            f" {r.client_cpu * 100:10.0f}% {r.server_cpu * 100:10.0f}% {r.cpu_ms_per_ack:18.3f}"
         )
+        if r.db_cpu is not None:
+            print(f"{'':14} PostgreSQL backends of the bench database: {r.db_cpu * 100:.0f}% CPU, "
+                  f"{r.db_cpu * 1000.0 / r.acks_per_second if r.acks_per_second else float('nan'):.3f} ms per ack")
+        if len(r.worker_cpu) > 1:
+            print(f"{'':14} CPU per gunicorn worker: {' / '.join(f'{cpu * 100:.0f}%' for cpu in r.worker_cpu)}")
         odd = {str(k): v for k, v in r.statuses.items() if k != 202}
         odd.update(r.failures)
         if odd:
@@ -462,7 +509,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, help="measured seconds per app (default 10, --quick 3)")
     parser.add_argument("--warmup", type=float, help="warm-up seconds per app (default 2, --quick 1)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads (default 8)")
-    parser.add_argument("--procs", type=int, default=1, help="client processes the threads are spread over (default 1: one process, as the GIL allows)")
+    parser.add_argument("--procs", type=int, default=2, help="client processes the --clients threads are spread over (default 2; 1 = all threads in this process, where the GIL caps the client near one core)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
     parser.add_argument("--database-url", help="postgresql+psycopg://USER@127.0.0.1:5432/ANY: a fresh dd_bench_<random> database is created there and dropped after")
@@ -477,6 +524,7 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="dd-bench-ack-"))
     database = Database(args.database_url, tmp)
+    args.database_name = database.name
     created = False
     try:
         database.create()
@@ -508,7 +556,14 @@ def main() -> int:
         print()
         report(results)
         if len(results) == 2 and results[1].acks_per_second:
-            print(f"ratio dispute-desk/bare: {results[0].acks_per_second / results[1].acks_per_second:.2f}")
+            dd_, bare = results
+            print(f"ratio dispute-desk/bare: {dd_.acks_per_second / bare.acks_per_second:.2f} (acks/s); "
+                  f"server CPU per ack {dd_.cpu_ms_per_ack / bare.cpu_ms_per_ack:.2f}x the bare app's")
+        busy = max(r.client_cpu + r.server_cpu + (r.db_cpu or 0.0) for r in results)
+        cpus = os.cpu_count() or 0
+        if cpus and busy > 0.85 * cpus:
+            print(f"note: client + server used up to {busy:.1f} of {cpus} CPUs: this machine, not the app alone, "
+                  "is the limit; compare the CPU ms/ack column")
         print("(CPU = cores used over the measured window: 100% = one core; server = gunicorn master + workers"
               + (", not the PostgreSQL backends)" if database.admin_url else ")"))
         if dd is not None:

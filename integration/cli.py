@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import threading
 from datetime import UTC, datetime
@@ -58,7 +59,7 @@ def _load_app(info: ScriptInfo) -> Flask:
 # ---- serve and worker ----------------------------------------------------------------------
 
 
-@main.command(help="Web, worker and clock in one process, for a single machine.")
+@main.command(help="Web and worker in one process, for a single machine.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="Worker threads.")
@@ -82,7 +83,7 @@ def serve(info: ScriptInfo, host: str, port: int, workers: int) -> None:
             thread.join(timeout=10)
 
 
-@main.command(help="Worker and clock only (the Procfile's worker process).")
+@main.command(help="Worker only (the Procfile's worker process).")
 @click.option("--threads", default=2, show_default=True, type=int)
 @pass_script_info
 def worker(info: ScriptInfo, threads: int) -> None:
@@ -96,18 +97,40 @@ def worker(info: ScriptInfo, threads: int) -> None:
                 thread.join(timeout=1)
     except KeyboardInterrupt:
         stop.set()
+        for thread in running:
+            thread.join(timeout=30)
 
 
 def _start_workers(app: Flask, count: int, stop: threading.Event) -> list[threading.Thread]:
+    _stop_on_sigterm()
     services = app.extensions["dispute_desk"]
     adapters = platforms.build_adapters(services)
-    threads = []
+    threads = [threading.Thread(target=_watch_rules, args=(services.rules, stop), name="rules-watcher", daemon=True)]
+    threads[0].start()
     for index in range(max(count, 1)):
         worker = platforms.make_worker(services, adapters)
         thread = threading.Thread(target=worker.run, args=(stop,), name=f"worker-{index}", daemon=True)
         thread.start()
         threads.append(thread)
     return threads
+
+
+def _watch_rules(rules: Any, stop: threading.Event, every_seconds: float = 5.0) -> None:
+    """Pick up edited rule files; a rule set with problems never replaces the one in force."""
+    while not stop.wait(every_seconds):
+        rules.reload_if_changed()
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (what Procfile platforms and systemd send) stops as Ctrl-C does: leases are
+    settled by the running step, and nothing is left half-done for longer than a lease."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _mode(app: Flask) -> str:
@@ -160,6 +183,8 @@ def explain_command(event_file: str, platform: str | None, rules_path: str | Non
         raise click.ClickException("the rule files have problems:\n" + error.report()) from None
     payload = _read_json(Path(event_file))
     platform = platform or platforms.guess_platform(payload)
+    if platform not in platforms.SUPPORTED:
+        raise click.ClickException(f"{event_file} looks like a {platform} payload; this version explains {', '.join(platforms.SUPPORTED)} payloads")
     try:
         event = platforms.normalizer(platform)(payload, {})
     except ValueError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -72,6 +73,8 @@ class Config:
             )
         if self.zendesk_subdomain and not self.zendesk_configured:
             raise ConfigError("ZENDESK_SUBDOMAIN is set without ZENDESK_API_TOKEN (with ZENDESK_EMAIL) or ZENDESK_OAUTH_TOKEN.")
+        if (self.zendesk_api_token or self.zendesk_oauth_token or self.zendesk_email) and not self.zendesk_subdomain:
+            raise ConfigError("Zendesk credentials are set without ZENDESK_SUBDOMAIN (yourcompany for yourcompany.zendesk.com).")
         if self.zendesk_api_token and not self.zendesk_email:
             raise ConfigError("ZENDESK_API_TOKEN needs ZENDESK_EMAIL (the agent the token belongs to).")
 
@@ -83,6 +86,6 @@ def _number(value: str | None, default: float, name: str) -> float:
         number = float(value)
     except ValueError:
         raise ConfigError(f"{name} must be a number of seconds (got {value!r})") from None
-    if number <= 0:
-        raise ConfigError(f"{name} must be positive (got {value!r})")
+    if not math.isfinite(number) or number <= 0:
+        raise ConfigError(f"{name} must be a positive number of seconds (got {value!r})")
     return number

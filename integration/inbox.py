@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, insert, select, update
+from sqlalchemy import Engine, and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from integration.store import from_db, inbox, is_postgres, to_db
+from integration.store import from_db, inbox, is_postgres, to_db, writing
 
 
 class EventStatus(str, enum.Enum):
@@ -30,7 +30,8 @@ class EventStatus(str, enum.Enum):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter, capped; a server's Retry-After wins."""
+    """Exponential backoff with jitter (a random delay between half the base and the
+    exponential ceiling), capped; a server's Retry-After wins."""
 
     max_attempts: int = 8
     base_seconds: float = 2.0
@@ -43,7 +44,8 @@ class RetryPolicy:
     def delay(self, attempts: int, retry_after: float | None, rng: random.Random) -> float:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.cap_seconds)
-        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(attempts - 1, 0))
+        doublings = min(max(attempts - 1, 0), 40)  # 2**40 base seconds is far past any cap
+        ceiling = min(self.cap_seconds, self.base_seconds * 2**doublings)
         return rng.uniform(self.base_seconds / 2, ceiling)
 
 
@@ -111,7 +113,7 @@ class Inbox:
             "attempts": 0,
         }
         try:
-            with self.engine.begin() as connection:
+            with writing(self.engine) as connection:
                 connection.execute(insert(inbox), row)
         except IntegrityError:
             return False
@@ -119,12 +121,17 @@ class Inbox:
 
     def claim(self, owner: str, now: datetime) -> StoredEvent | None:
         """Lease the oldest available event whose ticket has nothing older still to do."""
-        older = inbox.alias("older")
+        other = inbox.alias("other")
+        same_ticket = other.c.ticket_key == inbox.c.ticket_key
+        # Blocked: an older event of the ticket is still to do, or any of its events is in
+        # flight (a replayed old event must wait for the newer one being processed).
         blocked = exists().where(
             and_(
-                older.c.ticket_key == inbox.c.ticket_key,
-                older.c.id < inbox.c.id,
-                older.c.status.in_([EventStatus.PENDING.value, EventStatus.LEASED.value]),
+                same_ticket,
+                or_(
+                    and_(other.c.id < inbox.c.id, other.c.status == EventStatus.PENDING.value),
+                    other.c.status == EventStatus.LEASED.value,
+                ),
             )
         )
         query = (
@@ -136,7 +143,7 @@ class Inbox:
         if is_postgres(self.engine):
             query = query.with_for_update(skip_locked=True, of=inbox)
         try:
-            with self.engine.begin() as connection:
+            with writing(self.engine) as connection:
                 event_id = connection.execute(query).scalar()
                 if event_id is None:
                     return None
@@ -163,7 +170,7 @@ class Inbox:
         return self._settle(event_id, owner, status=EventStatus.PENDING.value, available_at=to_db(available_at), last_error=error)
 
     def _settle(self, event_id: int, owner: str, **values: Any) -> bool:
-        with self.engine.begin() as connection:
+        with writing(self.engine) as connection:
             result = connection.execute(
                 update(inbox)
                 .where(inbox.c.id == event_id, inbox.c.status == EventStatus.LEASED.value, inbox.c.lease_owner == owner)
@@ -173,7 +180,7 @@ class Inbox:
 
     def release_expired(self, now: datetime) -> int:
         """Leases of workers that died go back to pending, to be processed again."""
-        with self.engine.begin() as connection:
+        with writing(self.engine) as connection:
             result = connection.execute(
                 update(inbox)
                 .where(inbox.c.status == EventStatus.LEASED.value, inbox.c.lease_expires_at < to_db(now))
@@ -183,11 +190,11 @@ class Inbox:
 
     def replay(self, event_id: int, now: datetime) -> bool:
         """Put a dead (or finished) event back in the queue, with fresh attempts."""
-        with self.engine.begin() as connection:
+        with writing(self.engine) as connection:
             result = connection.execute(
                 update(inbox)
                 .where(inbox.c.id == event_id, inbox.c.status != EventStatus.LEASED.value)
-                .values(status=EventStatus.PENDING.value, attempts=0, available_at=to_db(now), finished_at=None)
+                .values(status=EventStatus.PENDING.value, attempts=0, available_at=to_db(now), finished_at=None, last_error=None, outcome=None)
             )
         return result.rowcount == 1
 

@@ -16,13 +16,15 @@ from integration.worker import Worker
 
 log = logging.getLogger("dispute_desk.platforms")
 
+SUPPORTED = ("zendesk",)
+
 Normalizer = Callable[[Mapping[str, Any], Mapping[str, str]], TicketEvent]
 
 
 def normalizer(platform: str) -> Normalizer:
     if platform == "zendesk":
         return zendesk.normalize
-    raise ValueError(f"no adapter for {platform} yet")
+    raise ValueError(f"this version reads only Zendesk payloads (got a {platform} payload)")
 
 
 def guess_platform(payload: Any) -> str:

@@ -5,12 +5,16 @@ Times are stored as naive UTC on both engines, and handed out aware.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
+    Connection,
     DateTime,
     Engine,
     Index,
@@ -36,9 +40,10 @@ inbox = Table(
     metadata,
     Column("id", EventId, primary_key=True, autoincrement=True),
     Column("platform", String(16), nullable=False),
-    Column("delivery_id", String(200), nullable=False),
-    Column("ticket_key", String(120), nullable=False),
-    Column("source_type", String(120), nullable=False),
+    # Unbounded: ids are the platforms' to choose, and both engines must accept the same rows.
+    Column("delivery_id", String(), nullable=False),
+    Column("ticket_key", String(), nullable=False),
+    Column("source_type", String(), nullable=False),
     Column("payload", Text, nullable=False),
     Column("headers", Text, nullable=False, default="{}"),
     Column("received_at", DateTime, nullable=False),
@@ -128,9 +133,23 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):  # type: ignore[no-untyped-def]
-        # IMMEDIATE takes the write lock up front, so two workers never both read "free"
-        # and then race to write: SQLite's stand-in for FOR UPDATE SKIP LOCKED.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front (BEGIN IMMEDIATE), so two workers never both
+        # read "free" and then race to write: SQLite's stand-in for FOR UPDATE SKIP LOCKED.
+        # Readers begin deferred, so WAL lets them read while a writer writes.
+        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_IMMEDIATE = "dispute_desk_immediate"
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write: on SQLite it holds the write lock from its start."""
+    with engine.connect() as connection:
+        connection.execution_options(**{_IMMEDIATE: True})
+        with connection.begin():
+            yield connection
 
 
 def create_schema(engine: Engine) -> None:

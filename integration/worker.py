@@ -12,6 +12,7 @@ import os
 import random
 import socket
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from integration import deadlines, engine
 from integration.inbox import EventStatus, Inbox, RetryPolicy, StoredEvent
 from integration.plan import Plan
 from integration.ruleset import RuleSet
+from integration.store import writing
 
 log = logging.getLogger("dispute_desk.worker")
 
@@ -33,7 +35,8 @@ class EventRejected(Exception):
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    """Unique per Worker, even for sibling threads built by one thread: leases tell them apart."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -60,8 +63,10 @@ class Worker:
             log.exception("unexpected error", extra={"event_id": stored.id, "ticket": stored.ticket_key})
             self._retry_or_bury(stored, now, TemporaryFailure(f"{type(error).__name__}: {error}"))
         else:
-            self.inbox.finish(stored.id, self.owner, status, now, outcome)
-            log.info("event %s", status.value, extra={"event_id": stored.id, "ticket": stored.ticket_key, **_log_fields(outcome)})
+            if self.inbox.finish(stored.id, self.owner, status, now, outcome):
+                log.info("event %s", status.value, extra={"event_id": stored.id, "ticket": stored.ticket_key, **_log_fields(outcome)})
+            else:
+                log.warning("lease lost before the event was settled; another worker has it", extra={"event_id": stored.id, "ticket": stored.ticket_key})
         return stored
 
     def process(self, stored: StoredEvent, now: datetime) -> tuple[EventStatus, dict[str, Any]]:
@@ -98,7 +103,7 @@ class Worker:
     def _record_deadlines(self, ticket_key: str, plan: Plan, now: datetime) -> dict[str, list[str]]:
         if not plan.effects.deadlines and not plan.effects.cancel_deadlines:
             return {"started": [], "cancelled": []}
-        with self.inbox.engine.begin() as connection:
+        with writing(self.inbox.engine) as connection:
             return deadlines.record(connection, ticket_key, plan, now)
 
     def _retry_or_bury(self, stored: StoredEvent, now: datetime, failure: AdapterFailure) -> None:

@@ -9,9 +9,10 @@ import hmac
 import json
 import os
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -117,7 +118,7 @@ def make_app(database_url: str) -> Iterator[AppFactory]:
 
 
 def zendesk_timestamp(moment: datetime | None = None) -> str:
-    return (moment or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (moment or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def zendesk_signature(body: bytes, timestamp: str, secret: str = WEBHOOK_SECRET) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -74,7 +74,7 @@ class Desk:
 
     def work(self) -> list:
         """Run the worker until nothing is due; `now` is after every delivery so far."""
-        self.now = datetime.now(timezone.utc)
+        self.now = datetime.now(UTC)
         done = []
         while (event := self.worker.step(self.now)) is not None:
             done.append(self.worker.inbox.get(event.id))

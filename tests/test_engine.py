@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,7 +17,7 @@ from integration.events import Comment, EventKind, Requester, TicketEvent
 from integration.rules.loader import load_sources
 from integration.ruleset import RuleSet
 
-NOW = datetime(2026, 3, 2, 13, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
 
 BASE = """\
 version: 1
@@ -51,17 +51,17 @@ def ruleset(rules_yaml: str) -> RuleSet:
 
 
 def event(**fields) -> TicketEvent:
-    defaults = dict(
-        platform="zendesk",
-        ticket_id="42",
-        kinds=frozenset({EventKind.CREATED}),
-        delivery_id="d-1",
-        status="open",
-        priority="normal",
-        subject="Help",
-        description="",
-        requester=Requester(email="ana@example.com", locale="en-US"),
-    )
+    defaults = {
+        "platform": "zendesk",
+        "ticket_id": "42",
+        "kinds": frozenset({EventKind.CREATED}),
+        "delivery_id": "d-1",
+        "status": "open",
+        "priority": "normal",
+        "subject": "Help",
+        "description": "",
+        "requester": Requester(email="ana@example.com", locale="en-US"),
+    }
     defaults.update(fields)
     return TicketEvent(**defaults)
 
@@ -248,7 +248,7 @@ def test_a_text_falls_back_to_the_default_language() -> None:
         kinds=frozenset({EventKind.DEADLINE_BREACHED}),
         requester=Requester(locale="es-MX"),
         deadline="first-response",
-        deadline_due_at=datetime(2026, 3, 2, 10, 55, tzinfo=timezone.utc),
+        deadline_due_at=datetime(2026, 3, 2, 10, 55, tzinfo=UTC),
     )
     rules_with_escalation = ruleset("rules:\n  - {id: r, on: [deadline_breached], then: {escalate: {to: management, note: late}}}\n")
     assert plan(breach, rules, NOW).effects.notes[0].body == "first-response missed by"  # a plain note has no overdue figure
@@ -271,10 +271,10 @@ def test_deadlines_are_computed_from_now_in_business_time() -> None:
           - {id: r, on: [created], then: {deadline: {name: first-response, within: 4h business, calendar: sp}}}
         """
     )
-    friday_evening = datetime(2026, 3, 6, 20, 0, tzinfo=timezone.utc)  # 17:00 in São Paulo
+    friday_evening = datetime(2026, 3, 6, 20, 0, tzinfo=UTC)  # 17:00 in São Paulo
     [deadline] = plan(event(), rules, friday_evening).effects.deadlines
     # one open hour left on Friday, three more from Monday 09:00: due Monday 12:00 local
-    assert deadline.due_at == datetime(2026, 3, 9, 15, 0, tzinfo=timezone.utc)
+    assert deadline.due_at == datetime(2026, 3, 9, 15, 0, tzinfo=UTC)
     assert (deadline.met_by, deadline.pause_while) == (("agent_reply",), ("pending", "on_hold"))
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Request, current_app, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from integration.errors import ApiError
 
@@ -77,7 +77,7 @@ def store_event(
     services = current_app.extensions["dispute_desk"]
     try:
         inserted = services.inbox.add(platform, delivery_id, ticket_id, source_type, body.decode("utf-8"), dict(headers), now)
-    except OperationalError:
+    except DBAPIError:
         log.exception("database unavailable; asking the sender to retry", extra={"platform": platform})
         # Zendesk retries a 503 only when Retry-After is under 60 seconds.
         raise ApiError(503, "temporarily unable to store the event", headers={"Retry-After": "30"}) from None
