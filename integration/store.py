@@ -14,7 +14,6 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
-    Connection,
     DateTime,
     Engine,
     Index,
