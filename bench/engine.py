@@ -39,8 +39,8 @@ from typing import Any
 from adapters.zendesk import NotATicketEvent, normalize
 from integration.engine import plan
 from integration.events import EventKind, TicketEvent
-from integration.rules.loader import load_ruleset, load_sources
 from integration.rules import nodes
+from integration.rules.loader import load_ruleset, load_sources
 from integration.rules.nodes import parse
 from integration.ruleset import RuleSet
 

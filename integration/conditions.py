@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from integration import text as textmatch
@@ -27,6 +27,14 @@ class Facts:
     def __init__(self, event: TicketEvent, ruleset: RuleSet) -> None:
         self.event = event
         self.ruleset = ruleset
+        self._matches: dict[tuple[int, str], str | None] = {}
+
+    def first_match(self, matcher: textmatch.WordMatcher, field: str, text: str) -> str | None:
+        """Rules share word lists (YAML aliases): search each list in each field once per event."""
+        key = (id(matcher), field)
+        if key not in self._matches:
+            self._matches[key] = matcher.first_match(text)
+        return self._matches[key]
 
     @cached_property
     def language(self) -> str:
@@ -149,7 +157,13 @@ def _one_text(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
 
 def _words(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
     values = ctx.string_list(node, "a list of words or phrases", allow_single=True)
-    return INVALID if values is None else textmatch.WordMatcher(values)
+    return INVALID if values is None else _matcher(tuple(values))
+
+
+@lru_cache(maxsize=1024)
+def _matcher(words: tuple[str, ...]) -> textmatch.WordMatcher:
+    """One compiled matcher per distinct list, however many rules repeat it."""
+    return textmatch.WordMatcher(words)
 
 
 def _regex(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
@@ -246,9 +260,12 @@ class Test:
 
     def evaluate(self, facts: Facts, negate: bool, results: list[ConditionResult]) -> bool:
         actual = self.field.read(facts)
-        held = self.operator.test(actual, self.operand)
-        if self.operator.name == "words" and held:
-            actual = f"…{self.operand.first_match(str(actual))}…"  # say which word matched
+        if self.operator.name == "words":
+            match = facts.first_match(self.operand, self.field.name, str(actual)) if actual else None
+            held = match is not None
+            actual = f"…{match}…" if held else actual  # say which word matched
+        else:
+            held = self.operator.test(actual, self.operand)
         operator = f"not {self.operator.name}" if negate else self.operator.name
         results.append(ConditionResult(self.path, self.field.name, operator, self.written, _shown(actual), held != negate))
         return held

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from integration.store import from_db, inbox, is_postgres, to_db, writing
@@ -112,12 +113,11 @@ class Inbox:
             "status": EventStatus.PENDING.value,
             "attempts": 0,
         }
-        try:
-            with writing(self.engine) as connection:
-                connection.execute(insert(inbox), row)
-        except IntegrityError:
-            return False
-        return True
+        # ON CONFLICT DO NOTHING: a redelivery is an ordinary outcome, not an error (no
+        # exception, no ERROR line in PostgreSQL's log); both engines speak it.
+        statement = _insert_ignoring_duplicates(self.engine).values(**row).returning(inbox.c.id)
+        with writing(self.engine) as connection:
+            return connection.execute(statement).scalar() is not None
 
     def claim(self, owner: str, now: datetime) -> StoredEvent | None:
         """Lease the oldest available event whose ticket has nothing older still to do."""
@@ -224,6 +224,11 @@ class Inbox:
         )
         with self.engine.connect() as connection:
             return {platform: from_db(oldest) for platform, oldest in connection.execute(query)}  # type: ignore[misc]
+
+
+def _insert_ignoring_duplicates(engine: Engine) -> Any:
+    dialect = postgresql if is_postgres(engine) else sqlite
+    return dialect.insert(inbox).on_conflict_do_nothing(index_elements=["platform", "delivery_id"])
 
 
 def _json(value: dict[str, Any] | None) -> str | None:

@@ -19,7 +19,6 @@ try:  # the C loader is much faster on large packs, when libyaml is present
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-_SCALARS = yaml.constructor.SafeConstructor()
 
 
 @dataclass
@@ -89,25 +88,27 @@ def parse(text: str, file: str) -> tuple[Node | None, list[Problem]]:
     if root is None:
         return None, []
     problems: list[Problem] = []
-    return _convert(root, file, "", problems), problems
+    # A constructor per parse: its cache would otherwise keep every value of every load alive.
+    scalars = yaml.constructor.SafeConstructor()
+    return _convert(root, file, "", problems, scalars), problems
 
 
-def _convert(node: yaml.Node, file: str, path: str, problems: list[Problem]) -> Node:
+def _convert(node: yaml.Node, file: str, path: str, problems: list[Problem], scalars: yaml.constructor.SafeConstructor) -> Node:
     line, column = node.start_mark.line + 1, node.start_mark.column + 1
     if isinstance(node, yaml.MappingNode):
-        return _convert_mapping(node, file, path, problems)
+        return _convert_mapping(node, file, path, problems, scalars)
     if isinstance(node, yaml.SequenceNode):
-        items = [_convert(item, file, child_path(path, i), problems) for i, item in enumerate(node.value)]
+        items = [_convert(item, file, child_path(path, i), problems, scalars) for i, item in enumerate(node.value)]
         return Node(items, file, line, column, path)
     try:
-        value = _SCALARS.construct_object(node)
+        value = scalars.construct_object(node)
     except yaml.constructor.ConstructorError as error:
         problems.append(Problem(file, line, column, path, f"invalid value: {error.problem}"))
         value = None
     return Node(value, file, line, column, path)
 
 
-def _convert_mapping(node: yaml.MappingNode, file: str, path: str, problems: list[Problem]) -> Node:
+def _convert_mapping(node: yaml.MappingNode, file: str, path: str, problems: list[Problem], scalars: yaml.constructor.SafeConstructor) -> Node:
     values: dict[str, Node] = {}
     keys: dict[str, Node] = {}
     for key_node, value_node in node.value:
@@ -124,5 +125,5 @@ def _convert_mapping(node: yaml.MappingNode, file: str, path: str, problems: lis
             )
             continue
         keys[key] = Node(key, file, key_line, key_column, child)
-        values[key] = _convert(value_node, file, child, problems)
+        values[key] = _convert(value_node, file, child, problems, scalars)
     return Node(values, file, node.start_mark.line + 1, node.start_mark.column + 1, path, keys)
