@@ -19,7 +19,7 @@ def create_app(config: Config | None = None) -> Flask:
     from integration import errors, ops
     from integration.config import Config
     from integration.services import Services
-    from integration.webhooks import zendesk
+    from integration.webhooks import jira, zendesk
 
     config = config or Config.from_env()
     app = Flask(__name__)
@@ -28,6 +28,7 @@ def create_app(config: Config | None = None) -> Flask:
     errors.register(app)
     app.register_blueprint(ops.blueprint)
     app.register_blueprint(zendesk.blueprint)
+    app.register_blueprint(jira.blueprint)
     from integration.cli import register_commands
 
     register_commands(app)

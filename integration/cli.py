@@ -135,7 +135,9 @@ def _stop_on_sigterm() -> None:
 
 def _mode(app: Flask) -> str:
     config = app.extensions["dispute_desk"].config
-    return "Zendesk: " + (config.zendesk_subdomain or "dry run (no credentials)")
+    zendesk = config.zendesk_subdomain or "dry run (no credentials)"
+    jira = config.jira_url or "dry run (no credentials)"
+    return f"Zendesk: {zendesk}; Jira: {jira}"
 
 
 # ---- rules ---------------------------------------------------------------------------------

@@ -59,9 +59,18 @@ class Config:
             clock_tick=_number(get("CLOCK_TICK"), cls.clock_tick, "CLOCK_TICK"),
         )
 
+    def _check_jira(self) -> None:
+        problem = _jira_problem(self)
+        if problem:
+            raise ConfigError(problem)
+
     @property
     def zendesk_configured(self) -> bool:
         return bool(self.zendesk_subdomain and (self.zendesk_api_token or self.zendesk_oauth_token))
+
+    @property
+    def jira_configured(self) -> bool:
+        return bool(self.jira_url and ((self.jira_email and self.jira_api_token) or self.jira_pat))
 
     def check(self) -> None:
         """Refuse configurations that would run unsafely, saying what to set."""
@@ -75,6 +84,7 @@ class Config:
             raise ConfigError("ZENDESK_SUBDOMAIN is set without ZENDESK_API_TOKEN (with ZENDESK_EMAIL) or ZENDESK_OAUTH_TOKEN.")
         if (self.zendesk_api_token or self.zendesk_oauth_token or self.zendesk_email) and not self.zendesk_subdomain:
             raise ConfigError("Zendesk credentials are set without ZENDESK_SUBDOMAIN (yourcompany for yourcompany.zendesk.com).")
+        self._check_jira()
         if self.zendesk_api_token and not self.zendesk_email:
             raise ConfigError("ZENDESK_API_TOKEN needs ZENDESK_EMAIL (the agent the token belongs to).")
 
@@ -89,3 +99,18 @@ def _number(value: str | None, default: float, name: str) -> float:
     if not math.isfinite(number) or number <= 0:
         raise ConfigError(f"{name} must be a positive number of seconds (got {value!r})")
     return number
+
+
+def _jira_problem(config: Config) -> str | None:
+    if config.jira_pat and (config.jira_email or config.jira_api_token):
+        return "set either JIRA_EMAIL + JIRA_API_TOKEN (Jira Cloud) or JIRA_PAT (Data Center), not both."
+    if (config.jira_email or config.jira_api_token or config.jira_pat) and not config.jira_url:
+        return "Jira credentials are set without JIRA_URL (https://yourcompany.atlassian.net)."
+    if bool(config.jira_email) != bool(config.jira_api_token) and not config.jira_pat:
+        return "JIRA_EMAIL and JIRA_API_TOKEN go together (the API token belongs to that account)."
+    if config.jira_configured and not config.jira_webhook_secrets:
+        return (
+            "JIRA_WEBHOOK_SECRET is not set, but Jira credentials are: unsigned webhooks could write to your "
+            "issues. Set a secret on the webhook (Jira settings > System > WebHooks) and the same value here."
+        )
+    return None

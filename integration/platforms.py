@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from adapters import zendesk
+from adapters import jira, zendesk
 from adapters.base import Adapter
 from adapters.dryrun import DryRunAdapter
 from integration.events import TicketEvent
@@ -16,15 +16,13 @@ from integration.worker import Worker
 
 log = logging.getLogger("dispute_desk.platforms")
 
-SUPPORTED = ("zendesk",)
+SUPPORTED = ("zendesk", "jira")
 
 Normalizer = Callable[[Mapping[str, Any], Mapping[str, str]], TicketEvent]
 
 
 def normalizer(platform: str) -> Normalizer:
-    if platform == "zendesk":
-        return zendesk.normalize
-    raise ValueError(f"this version reads only Zendesk payloads (got a {platform} payload)")
+    return {"zendesk": zendesk.normalize, "jira": jira.normalize}[platform]
 
 
 def guess_platform(payload: Any) -> str:
@@ -48,7 +46,22 @@ def build_adapters(services: Services) -> dict[str, Adapter]:
     else:
         log.warning("no Zendesk credentials: dry run, plans are recorded on each event and written nowhere")
         adapters["zendesk"] = DryRunAdapter("zendesk", zendesk.normalize)
+    adapters["jira"] = _jira_adapter(services)
     return adapters
+
+
+def _jira_adapter(services: Services) -> Adapter:
+    config = services.config
+    if not config.jira_configured:
+        log.warning("no Jira credentials: dry run for Jira webhooks")
+        return DryRunAdapter("jira", jira.normalize)
+    from adapters.jira.writer import JiraAdapter, make_client
+
+    client = make_client(config.jira_url or "", config.jira_email, config.jira_api_token, config.jira_pat)
+    adapter = JiraAdapter(client, services.rules, cloud=not config.jira_pat)
+    adapter.start()
+    log.info("Jira connected", extra={"url": config.jira_url, "own_account": adapter.own_account})
+    return adapter
 
 
 def make_worker(services: Services, adapters: Mapping[str, Adapter]) -> Worker:

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 class Settings:
     default_language: str = "en"
     custom_fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # name -> platform -> id
+    jira_statuses: Mapping[str, str] = field(default_factory=dict)  # Jira name (casefolded) -> status
+    jira_priorities: Mapping[str, str] = field(default_factory=dict)  # Jira name (casefolded) -> priority
 
 
 @dataclass(frozen=True)

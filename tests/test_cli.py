@@ -154,11 +154,11 @@ def test_explain_json_is_parseable_and_has_the_matched_rules():
     [
         ([str(USER_DELETED)], 1, f"Error: {USER_DELETED} is not a zendesk ticket event: zen:event-type:user.deleted is not a ticket event"),
         ([str(REAL / "zendesk_event_user_deleted_real_delivery_raw_body.txt")], 1, "zen:event-type:user.deleted is not a ticket event"),
-        ([str(REAL / "jira_issue_created_cloud.json")], 1, "looks like a jira payload; this version explains zendesk payloads"),
+        ([str(REAL / "project_created.json")], 2, "does not exist"),
         ([str(PT_BILLING), "--now", "yesterday"], 2, "Invalid value for --now: expected an ISO time like 2026-03-02T10:00:00Z (got 'yesterday')"),
         ([str(PAYLOADS / "zendesk" / "missing.json")], 2, "does not exist"),
     ],
-    ids=["user-deleted", "raw-body-file", "jira-not-yet", "bad-now", "missing-file"],
+    ids=["user-deleted", "raw-body-file", "missing-real-file", "bad-now", "missing-file"],
 )
 def test_explain_refuses_what_it_cannot_explain_with_a_clear_message(args, code, message):
     result = explain(*args)
@@ -331,3 +331,11 @@ def test_events_list_from_the_environment_alone(sqlite_url):
     env = {**NO_PLATFORM, "DATABASE_URL": sqlite_url, "RULES_PATH": str(RULES)}
     result = CliRunner().invoke(main, ["events", "list"], env=env)
     assert (result.exit_code, result.stdout) == (0, "no events\n"), result.output
+
+
+def test_explain_reads_jira_payloads_with_the_same_rules():
+    result = explain(str(PAYLOADS / "jira" / "issue_created_es_delivery.json"), "--now", "2026-03-02T13:00:00Z")
+    assert result.exit_code == 0, result.output
+    assert "Event: jira ticket 10107: created" in result.output
+    assert "[x] logistics-dispute: matched" in result.output
+    assert "route to: logistics (Logística y Operaciones)" in result.output

@@ -109,7 +109,7 @@ def test_serve_takes_a_webhook_and_the_worker_routes_it(tmp_path: Path, env: dic
                     server.wait(timeout=10)
 
     output = log_path.read_text(errors="replace")
-    assert f"dispute-desk listening on http://127.0.0.1:{port} (Zendesk: dry run (no credentials))" in output
+    assert f"dispute-desk listening on http://127.0.0.1:{port} (Zendesk: dry run (no credentials); Jira: dry run (no credentials))" in output
     assert server.returncode == 0, output  # Ctrl-C is a clean stop
 
     engine = create_engine(env["DATABASE_URL"])

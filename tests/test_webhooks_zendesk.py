@@ -48,7 +48,7 @@ def test_signed_real_delivery_is_stored_before_202(client, app):
     body = COMMENT_ADDED.read_bytes()
     response = post(client, body, zendesk_headers(body))
     assert response.status_code == 202, response.get_json()
-    assert response.get_json() == {"status": "accepted", "delivery_id": "d8551ba3-4243-433c-8629-aa79dc3e7182"}
+    assert response.get_json() == {"status": "accepted", "delivery_id": "d8551ba3-4243-433c-8629-aa79dc3e7182", "delivery_ids": ["d8551ba3-4243-433c-8629-aa79dc3e7182"]}
     [event] = stored(app)
     assert (event.platform, event.ticket_key, event.status) == ("zendesk", "zendesk:71447", EventStatus.PENDING)
     assert event.payload == body.decode()  # the raw bytes, exactly as signed

@@ -18,13 +18,14 @@ import jinja2
 
 from integration.actions import ACTIONS, Action
 from integration.conditions import Group, parse_group
-from integration.events import EVENT_KINDS, LANGUAGES, EventKind
+from integration.events import EVENT_KINDS, EventKind
 from integration.rules.collected import Collected
 from integration.rules.context import ParseContext, Ref
 from integration.rules.nodes import Node, parse
 from integration.rules.problems import Problem, RuleSetError
-from integration.rules.schema import ID_PATTERN, one_of, unknown_key
+from integration.rules.schema import one_of, unknown_key
 from integration.rules.sections import DEFINITION_SECTIONS, SectionLoader
+from integration.rules.settings import settings_from, settings_section
 from integration.ruleset import Department, Rule, RuleSet, Settings
 from integration.templates import (
     FEEDBACK_SAMPLE_CONTEXT,
@@ -80,7 +81,7 @@ def load_sources(sources: Mapping[str, str]) -> tuple[RuleSet | None, list[Probl
         collected.files.append(file)
         if root is not None and not syntax:
             _load_document(root, ctx, collected)
-    settings = _settings(collected)
+    settings = settings_from(collected)
     _check_default_language(collected, settings, ctx)
     _resolve_references(collected, ctx)
     if ctx.problems:
@@ -94,7 +95,7 @@ def _load_document(root: Node, ctx: ParseContext, collected: Collected) -> None:
         return
     loaders: dict[str, SectionLoader] = {
         "version": _version,
-        "settings": _settings_section,
+        "settings": settings_section,
         **DEFINITION_SECTIONS,
         "rules": _rules,
     }
@@ -106,55 +107,6 @@ def _load_document(root: Node, ctx: ParseContext, collected: Collected) -> None:
 def _version(node: Node, ctx: ParseContext, collected: Collected) -> None:
     if node.value != SUPPORTED_VERSION or isinstance(node.value, bool):
         ctx.expected(node, f"{SUPPORTED_VERSION} (this dispute-desk reads version {SUPPORTED_VERSION} of the format)")
-
-
-# ---- settings ------------------------------------------------------------------------------
-
-
-def _settings_section(node: Node, ctx: ParseContext, collected: Collected) -> None:
-    if not ctx.mapping(node, optional=("default_language", "custom_fields")):
-        return
-    for key, value in node.items():
-        if key in collected.settings:
-            ctx.problems.append(node.key_problem(key, f'"{key}" is already set in another file'))
-            continue
-        if key == "default_language":
-            language = ctx.choice(value, LANGUAGES)
-            if language:
-                collected.settings[key] = language
-        elif key == "custom_fields":
-            fields = _custom_fields(value, ctx)
-            if fields is not None:
-                collected.settings[key] = fields
-
-
-def _custom_fields(node: Node, ctx: ParseContext) -> dict[str, dict[str, str]] | None:
-    if not ctx.mapping(node, what="a mapping of field names to {zendesk: ID, jira: ID}", open_keys=True):
-        return None
-    fields: dict[str, dict[str, str]] = {}
-    for name, spec in node.items():
-        if not ID_PATTERN.match(name.replace("_", "-")):
-            ctx.problems.append(node.key_problem(name, f'must be a name of letters, digits, "_" and "-" (got "{name}")'))
-            continue
-        if not ctx.mapping(spec, optional=("zendesk", "jira"), what="a mapping with zendesk and/or jira field ids"):
-            continue
-        ids = {platform: str(id_node.value) for platform, id_node in spec.items() if _field_id(id_node, ctx)}
-        fields[name] = ids
-    return fields
-
-
-def _field_id(node: Node, ctx: ParseContext) -> bool:
-    if isinstance(node.value, (int, str)) and not isinstance(node.value, bool) and str(node.value):
-        return True
-    ctx.expected(node, "a field id")
-    return False
-
-
-def _settings(collected: Collected) -> Settings:
-    return Settings(
-        default_language=collected.settings.get("default_language", "en"),
-        custom_fields=collected.settings.get("custom_fields", {}),
-    )
 
 
 # ---- rules ---------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -65,26 +66,35 @@ def any_matches(expected: Iterable[bytes | str], given: bytes | str) -> bool:
     return matched
 
 
-def store_event(
-    platform: str,
-    delivery_id: str,
-    ticket_id: str,
-    source_type: str,
-    body: bytes,
-    headers: Mapping[str, str],
-    now: datetime,
-) -> ResponseReturnValue:
+@dataclass(frozen=True)
+class Delivery:
+    """One stored unit of a webhook: most webhooks are one; a Jira update that carries a
+    comment is two (the comment, and the change), each deduplicated on its own key."""
+
+    delivery_id: str
+    ticket_id: str
+    source_type: str
+    headers: Mapping[str, str]
+
+
+def store_deliveries(platform: str, deliveries: Sequence[Delivery], body: bytes, now: datetime) -> ResponseReturnValue:
+    """Store every part, then answer: 202 if anything was new, 200 if all were seen before."""
     services = current_app.extensions["dispute_desk"]
-    try:
-        inserted = services.inbox.add(platform, delivery_id, ticket_id, source_type, body.decode("utf-8"), dict(headers), now)
-    except DBAPIError:
-        log.exception("database unavailable; asking the sender to retry", extra={"platform": platform})
-        # Zendesk retries a 503 only when Retry-After is under 60 seconds.
-        raise ApiError(503, "temporarily unable to store the event", headers={"Retry-After": "30"}) from None
-    services.metrics.count("webhooks_received_total", platform=platform, result="accepted" if inserted else "duplicate")
-    extra = {"platform": platform, "delivery_id": delivery_id, "ticket": f"{platform}:{ticket_id}"}
-    if not inserted:
-        log.info("duplicate delivery ignored", extra=extra)
-        return jsonify(status="duplicate", delivery_id=delivery_id), 200
-    log.info("event stored", extra=extra)
-    return jsonify(status="accepted", delivery_id=delivery_id), 202
+    text = body.decode("utf-8")
+    new = []
+    for delivery in deliveries:
+        try:
+            inserted = services.inbox.add(platform, delivery.delivery_id, delivery.ticket_id, delivery.source_type, text, dict(delivery.headers), now)
+        except DBAPIError:
+            log.exception("database unavailable; asking the sender to retry", extra={"platform": platform})
+            # Zendesk retries a 503 only when Retry-After is under 60 seconds.
+            raise ApiError(503, "temporarily unable to store the event", headers={"Retry-After": "30"}) from None
+        services.metrics.count("webhooks_received_total", platform=platform, result="accepted" if inserted else "duplicate")
+        extra = {"platform": platform, "delivery_id": delivery.delivery_id, "ticket": f"{platform}:{delivery.ticket_id}"}
+        log.info("event stored" if inserted else "duplicate delivery ignored", extra=extra)
+        if inserted:
+            new.append(delivery.delivery_id)
+    ids = [delivery.delivery_id for delivery in deliveries]
+    if not new:
+        return jsonify(status="duplicate", delivery_id=ids[0], delivery_ids=ids), 200
+    return jsonify(status="accepted", delivery_id=new[0], delivery_ids=new), 202

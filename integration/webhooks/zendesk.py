@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from adapters.zendesk import NotATicketEvent, identify
 from integration.errors import ApiError
-from integration.webhooks import any_matches, hmac_sha256, parse_json, read_body, store_event
+from integration.webhooks import Delivery, any_matches, hmac_sha256, parse_json, read_body, store_deliveries
 
 blueprint = Blueprint("zendesk_webhooks", __name__)
 
@@ -56,4 +56,5 @@ def receive() -> ResponseReturnValue:
     except NotATicketEvent as error:
         raise ApiError(400, str(error)) from None
     kept = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
-    return store_event("zendesk", envelope.delivery_id, envelope.ticket_id, envelope.source_type, body, kept, now)
+    delivery = Delivery(envelope.delivery_id, envelope.ticket_id, envelope.source_type, kept)
+    return store_deliveries("zendesk", [delivery], body, now)

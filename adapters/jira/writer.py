@@ -1,0 +1,173 @@
+"""Jira write-back through the jira library: at most two writes per event.
+
+One edit (`PUT /rest/api/{2|3}/issue/{id}`) carries fields (priority, assignee), label and
+component operations and the comment in `update`; a transition, when the plan asks for a
+status, is the second. The request bodies are built by pure functions (checked against the
+Jira Cloud OpenAPI spec in tests); the client is passed in.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from jira import JIRA, JIRAError
+from jira.resources import Issue
+
+from adapters.base import PermanentFailure, TemporaryFailure
+from adapters.jira.comments import comment_body
+from adapters.jira.normalize import normalize
+from adapters.jira.refresh import refresh
+from adapters.jira.values import jira_priority_name, normalize_transition_target
+from integration.events import TicketEvent
+from integration.plan import NoteEffect, Plan
+from integration.ruleset import Department, RuleSet
+
+log = logging.getLogger("dispute_desk.jira")
+
+INTERNAL = {"key": "sd.public.comment", "value": {"internal": True}}
+
+
+def make_client(url: str, email: str | None, api_token: str | None, pat: str | None, timeout: float = 20.0) -> JIRA:
+    """Cloud (e-mail + API token, REST v3, ADF comments) or Data Center (PAT, REST v2).
+
+    No retries inside the library (`max_retries=0`): its retry loop sleeps, and the inbox
+    owns backoff, honouring Retry-After, without blocking a worker."""
+    options: dict[str, Any] = {"rest_api_version": "2" if pat else "3"}
+    auth: dict[str, Any] = {"token_auth": pat} if pat else {"basic_auth": (email, api_token)}
+    return JIRA(server=url, options=options, timeout=timeout, max_retries=0, get_server_info=False, **auth)
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    """What one plan asks of the issue, in Jira's terms."""
+
+    fields: dict[str, Any]
+    update: dict[str, Any]
+    transition_to: str | None
+
+    @property
+    def empty(self) -> bool:
+        return not self.fields and not self.update
+
+
+def edit_request(plan: Plan, departments: Mapping[str, Department], issue: Mapping[str, Any], cloud: bool, priorities: Mapping[str, str], extra_notes: Sequence[NoteEffect] = ()) -> EditRequest:
+    """The edit for one plan, relative to the issue as just read (pure)."""
+    effects = plan.effects
+    fields: dict[str, Any] = {}
+    update: dict[str, Any] = {}
+    if effects.priority:
+        fields["priority"] = {"name": jira_priority_name(effects.priority, priorities)}
+    labels = [{"add": tag} for tag in effects.add_tags] + [{"remove": tag} for tag in effects.remove_tags]
+    if effects.department:
+        target = departments[effects.department].jira
+        labels += [{"add": label} for label in target.get("labels", []) if label not in plan.event.tags and label not in effects.add_tags]
+        if target.get("component"):
+            update["components"] = [{"set": _components(plan.event.components, target["component"], departments)}]
+        if target.get("assignee"):
+            fields["assignee"] = {"accountId": target["assignee"]} if cloud else {"name": target["assignee"]}
+    if labels:
+        update["labels"] = labels
+    notes = [*effects.notes, *extra_notes]
+    if notes:
+        service_desk = issue.get("fields", {}).get("project", {}).get("projectTypeKey") == "service_desk"
+        update["comment"] = [{"add": _comment(note, cloud, service_desk)} for note in notes]
+    return EditRequest(fields, update, effects.status)
+
+
+def _components(current: Sequence[str], wanted: str, departments: Mapping[str, Department]) -> list[dict[str, str]]:
+    """The department's component replaces other departments' ones; unrelated ones stay."""
+    owned = {d.jira.get("component") for d in departments.values()}
+    kept = [name for name in current if name not in owned]
+    return [{"name": name} for name in [*kept, wanted]]
+
+
+def _comment(note: NoteEffect, cloud: bool, service_desk: bool) -> dict[str, Any]:
+    comment: dict[str, Any] = {"body": comment_body(note, cloud)}
+    if service_desk and not note.public:
+        comment["properties"] = [INTERNAL]  # an internal note, hidden from the customer portal
+    return comment
+
+
+@dataclass
+class JiraAdapter:
+    client: JIRA
+    rules: Callable[[], RuleSet]
+    cloud: bool = True
+    own_account: str | None = None
+    platform: str = "jira"
+    _issues: dict[str, Issue] = field(default_factory=dict)  # read for this event, by issue id
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> list[str]:
+        me = self._call(self.client.myself)
+        self.own_account = str(me.get("accountId") or me.get("name") or me.get("key"))
+        return []
+
+    def normalize(self, payload: Mapping[str, Any], headers: Mapping[str, str]) -> TicketEvent:
+        return normalize(payload, headers)
+
+    def own_actor_reason(self, event: TicketEvent) -> str | None:
+        if self.own_account and self.own_account in (event.actor_id, event.comment.author_id if event.comment else None):
+            return f"caused by the integration's own account {self.own_account}"
+        return None
+
+    def refresh(self, event: TicketEvent) -> TicketEvent:
+        issue = self._call(lambda: self.client.issue(event.ticket_id))
+        with self._lock:
+            self._issues[event.ticket_id] = issue
+        settings = self.rules().settings
+        return refresh(event, issue.raw, settings.jira_statuses or None, settings.jira_priorities or None)
+
+    def apply(self, plan: Plan, extra_notes: list[NoteEffect]) -> dict[str, Any]:
+        with self._lock:
+            issue = self._issues.pop(plan.event.ticket_id)
+        ruleset = self.rules()
+        request = edit_request(plan, ruleset.departments, issue.raw, self.cloud, ruleset.settings.jira_priorities, extra_notes)
+        writes: list[dict[str, Any]] = []
+        if not request.empty:
+            self._call(lambda: issue.update(fields=request.fields, update=request.update))
+            writes.append({"edit": {"fields": request.fields, "update": request.update}})
+        if request.transition_to:
+            writes.append({"transition": self._transition(plan.event.ticket_id, request.transition_to, ruleset)})
+        return {"writes": len(writes), "requests": writes}
+
+    def _transition(self, issue_id: str, status: str, ruleset: RuleSet) -> str:
+        """The workflow transition that leads to `status` from where the issue is now."""
+        available = self._call(lambda: self.client.transitions(issue_id))
+        names = ruleset.settings.jira_statuses or None
+        match = next((t for t in available if normalize_transition_target(t.get("to", {}), names) == status), None)
+        if match is None:
+            offered = ", ".join(f'{t.get("name")} (to {t.get("to", {}).get("name")})' for t in available) or "none"
+            raise PermanentFailure(f"no workflow transition leads to {status} from the issue's status (offered: {offered})")
+        self._call(lambda: self.client.transition_issue(issue_id, match["id"]))
+        return str(match.get("name"))
+
+    def _call(self, request: Callable[[], Any]) -> Any:
+        try:
+            return request()
+        except JIRAError as error:
+            raise _failure(error) from None
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise TemporaryFailure(f"Jira unreachable: {type(error).__name__}") from None
+
+
+def _failure(error: JIRAError) -> Exception:
+    status = error.status_code or 0
+    response = getattr(error, "response", None)
+    retry_after = _seconds(response.headers.get("Retry-After")) if response is not None else None
+    detail = f"Jira answered {status}: {error.text or error}"[:500]
+    if status == 429 or status >= 500 or status == 0:
+        return TemporaryFailure(detail, retry_after)
+    return PermanentFailure(detail)
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
