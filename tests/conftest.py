@@ -138,3 +138,12 @@ def zendesk_headers(body: bytes, secret: str = WEBHOOK_SECRET, timestamp: str | 
     if invocation:
         headers["X-Zendesk-Webhook-Invocation-Id"] = invocation
     return headers
+
+
+def jira_headers(body: bytes, secret: str = WEBHOOK_SECRET, identifier: str | None = None) -> dict[str, str]:
+    """As Jira signs a webhook with a secret: X-Hub-Signature: sha256=<hex HMAC of the body>."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json; charset=utf-8", "X-Hub-Signature": f"sha256={digest}", "User-Agent": "Atlassian Webhook HTTP Client"}
+    if identifier:
+        headers["X-Atlassian-Webhook-Identifier"] = identifier
+    return headers
