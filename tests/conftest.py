@@ -23,6 +23,7 @@ from integration import create_app
 from integration.config import Config
 from integration.store import metadata
 from tests.fakes.fixtures import fake_zendesk, zenpy_client  # noqa: F401 - fixtures
+from tests.fakes.jira_fixtures import fake_jira, fake_jira_server  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

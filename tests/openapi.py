@@ -88,12 +88,89 @@ schema that applies to that object (``properties`` merged over ``allOf``; for
 ``additionalProperties`` to ``true``/a schema, are open. ``allow`` is an allow-list of
 dotted paths, ``*`` matching one segment (an object key or an array index), e.g.
 ``("ticket.id", "tickets.*.id")``.
+
+Jira Cloud platform spec (``load_jira_spec``, ``JiraOpenAPISpec``)
+------------------------------------------------------------------
+Spec: ``/work/shared/specs/jira-cloud-platform-swagger-v3.v3.json`` (OpenAPI 3.0.1, version
+``1001.0.0-SNAPSHOT-57a0ca5b...``, 417 paths, REST **v3** only; override with
+``DISPUTE_DESK_JIRA_OAS``). It is compact JSON, so it is read with ``json`` (~0.05 s, not the
+YAML loader) and cached per process. The spec's own narrative ("Version") says v2 and v3
+"offer the same collection of operations" and differ only in ADF support, so
+``/rest/api/2/...`` and ``/rest/api/latest/...`` (Server/DC, and Cloud v2) are validated
+against the ``/rest/api/3/...`` operation.
+
+* ``PUT /rest/api/3/issue/{issueIdOrKey}`` (``editIssue``): required body
+  ``IssueUpdateDetails`` = ``fields`` (object, ``additionalProperties: {}``: any field id,
+  any value), ``update`` (object: field id -> array of ``FieldUpdateOperation``),
+  ``historyMetadata``, ``properties`` (array of ``EntityProperty`` = ``{key, value}``, closed)
+  and ``transition`` ("not supported and is ignored here"). The prose: a field may not be in
+  both ``fields`` and ``update``; ``update.parent.set.none: true`` removes a parent;
+  ``description``, ``environment`` and textarea custom fields take ADF, single-line text
+  fields take strings. Query: ``notifyUsers`` (default true; false needs admin rights),
+  ``returnIssue`` (default false -> 204 with no body; true -> 200 with the issue),
+  ``expand``, ``overrideScreenSecurity``, ``overrideEditableFlag``. Responses: 204, 200,
+  400 (body missing, no permission to edit a field, field "not found or not associated with
+  the issue's edit screen", invalid transition), 401, 403, 404, 409 (conflicting update),
+  422. No error schema per operation; the "Status codes" narrative gives the
+  ErrorCollection ``{"errorMessages": [str], "errors": {str: str}, "status": int}``.
+* ``FieldUpdateOperation``: ``{"add" | "set" | "remove" | "edit" | "copy": <any JSON>}`` with
+  ``additionalProperties: false`` (so ``{"ad": ...}`` fails even non-strict). The values are
+  untyped, nothing says one verb per object, and nothing ties verbs to fields; the examples
+  are ``labels: [{"add": "triaged"}, {"remove": "blocker"}]``, ``components: [{"set": ""}]``,
+  ``summary: [{"set": ...}]``, ``timetracking: [{"edit": {"originalEstimate": ...}}]`` and
+  ``copy`` of ``issuelinks`` from ``sourceIssues``.
+* Comment *add* inside ``update`` is **not declared**: ``update.comment[].add`` is just an
+  untyped ``add``, so any value validates. The only evidence is the ``doTransition`` example,
+  ``update.comment[0].add.body`` = an ADF doc; whether ``add.properties`` (e.g.
+  ``sd.public.comment``) is honoured there is not stated. ``JiraOpenAPISpec`` additionally
+  checks such an ``add`` against the ``Comment`` schema (our rule, not the spec's: Jira
+  deserialises it as a comment).
+* ``POST .../issue/{issueIdOrKey}/comment`` (``addComment``): body ``Comment``; writable
+  ``body`` (no type at all: "The comment text in Atlassian Document Format"), ``visibility``
+  (``{type: group|role, value, identifier}``) and ``properties`` (array of ``EntityProperty``,
+  "Optional on create and update") -- so ``properties: [{"key": "sd.public.comment", "value":
+  {"internal": true}}]`` is declared as a generic property; the key ``sd.public.comment``
+  appears nowhere in the spec. ``jsdPublic`` is readOnly and its description points to the
+  Service Management API (``/rest/servicedeskapi/request/{id}/comment``) for non-public
+  comments. readOnly: ``author``, ``created``, ``id``, ``jsdPublic``,
+  ``jsdAuthorCanSeeRequest``, ``renderedBody``, ``self``, ``updateAuthor``, ``updated``. 201.
+* ``POST .../issue/{issueIdOrKey}/transitions`` (``doTransition``): the same
+  ``IssueUpdateDetails``; ``transition`` is "required when performing a transition" (prose
+  only) and ``IssueTransition.id`` is a **string** (every other member is readOnly). 204;
+  400 for no transition, no permission, a field not on the transition screen, a field in
+  both ``fields`` and ``update``; 404, 409, 413 (per-issue limits), 422. ``GET`` answers
+  ``Transitions`` = ``{expand, transitions: [IssueTransition]}``.
+* ``POST /rest/api/3/issue/bulk`` (``createIssues``): ``IssuesUpdateBean`` = ``{issueUpdates:
+  [IssueUpdateDetails]}``, "up to 50 issues"; a sub-task needs a sub-task issue type and
+  ``parent`` with the parent's id or key. 201 ``CreatedIssues`` = ``{issues: [{id, key, self,
+  transition, watchers}], errors: [{elementErrors: ErrorCollection, failedElementNumber,
+  status}]}``; 400 has the same schema (example: every element failed).
+* ADF: the spec has **no ADF schema** -- only prose (13 mentions) and examples. ADF is used in
+  v3 for comment ``body`` (also inside issue, issue-link and transition resources), worklog
+  ``comment``, ``description``, ``environment`` and textarea custom fields. Because those
+  values are untyped, schema validation cannot tell a string from ADF; ``JiraOpenAPISpec``
+  therefore checks the known rich-text locations itself: on v3 against
+  ``ADF_DOCUMENT_SCHEMA`` (a minimal schema we wrote after the published structure page:
+  root ``{"type": "doc", "version": 1, "content": [...]}``, nodes ``{type, content?, text?,
+  attrs?, marks?}``, text nodes need non-empty ``text``), on v2 as a string (wiki markup).
+  That is the v2 difference the validator tolerates: same schema, strings instead of ADF.
+* Strict mode and "closed beans": nearly every Jira request schema says
+  ``additionalProperties: true`` (``IssueUpdateDetails``, ``Comment``, ``IssuesUpdateBean``,
+  ``Visibility``, ``HistoryMetadata``, ``IssueTransition``), yet Jira's Jackson beans answer
+  undeclared properties with 400 ``Unrecognized field "x" (Class ...), not marked as
+  ignorable``. With ``closed_beans=True`` (the default) strict mode treats an object schema
+  that declares ``properties`` as closed despite ``additionalProperties: true``. ``fields``
+  stays open (field ids are per site; Jira -- and the fake -- check them).
+* pycontribs/jira sends ``transition.id`` as an integer; pass
+  ``stringify=JIRA_LIBRARY_STRINGIFY`` to validate it as the declared string.
 """
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import functools
+import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -102,6 +179,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry, Resource
@@ -436,3 +514,252 @@ def _leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
             yield from _leaf_errors(sub)
         else:
             yield sub
+
+
+# == Jira Cloud platform REST API (see "Jira Cloud platform spec" in the module docstring) =====
+
+JIRA_SPEC_PATH = Path(
+    os.environ.get(
+        "DISPUTE_DESK_JIRA_OAS", "/work/shared/specs/jira-cloud-platform-swagger-v3.v3.json"
+    )
+)
+
+# Paths pycontribs/jira sends as integers where the spec declares strings; pass as stringify=.
+JIRA_LIBRARY_STRINGIFY: tuple[str, ...] = ("transition.id", "issueUpdates.*.transition.id")
+
+# Minimal Atlassian Document Format schema, after
+# https://developer.atlassian.com/cloud/jira/platform/apis/document/structure/ (the spec has none).
+ADF_DOCUMENT_SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "required": ["type", "version", "content"],
+    "additionalProperties": False,
+    "properties": {
+        "type": {"const": "doc"},
+        "version": {"const": 1},
+        "content": {"type": "array", "items": {"$ref": "#/definitions/node"}},
+    },
+    "definitions": {
+        "node": {
+            "type": "object",
+            "required": ["type"],
+            "additionalProperties": False,
+            "properties": {
+                "type": {"type": "string", "minLength": 1},
+                "content": {"type": "array", "items": {"$ref": "#/definitions/node"}},
+                "text": {"type": "string", "minLength": 1},
+                "attrs": {"type": "object"},
+                "marks": {"type": "array", "items": {"$ref": "#/definitions/mark"}},
+            },
+            "if": {"properties": {"type": {"const": "text"}}},
+            "then": {"required": ["text"]},
+        },
+        "mark": {
+            "type": "object",
+            "required": ["type"],
+            "additionalProperties": False,
+            "properties": {"type": {"type": "string"}, "attrs": {"type": "object"}},
+        },
+    },
+}
+
+_ISSUE_RICH_TEXT = (
+    "fields.description",
+    "fields.environment",
+    "update.description.*.set",
+    "update.environment.*.set",
+    "update.comment.*.add.body",
+)
+# operationId -> dotted paths (``*`` = any key/index) holding ADF on v3 and strings on v2
+_JIRA_RICH_TEXT: dict[str, tuple[str, ...]] = {
+    "addComment": ("body",),
+    "editIssue": _ISSUE_RICH_TEXT,
+    "doTransition": _ISSUE_RICH_TEXT,
+    "createIssues": tuple(f"issueUpdates.*.{p}" for p in _ISSUE_RICH_TEXT),
+}
+# operationId -> dotted paths of comment-add operations, checked as ``Comment`` (our rule)
+_JIRA_COMMENT_ADDS: dict[str, tuple[str, ...]] = {
+    "editIssue": ("update.comment.*.add",),
+    "doTransition": ("update.comment.*.add",),
+    "createIssues": ("issueUpdates.*.update.comment.*.add",),
+}
+_JIRA_VERSION = re.compile(
+    r"^(?P<prefix>(?:[a-z][a-z0-9+.-]*://[^/]+)?/rest/api/)(?P<v>2|3|latest)/"
+)
+
+
+@functools.cache
+def _load_json_document(path: str) -> dict[str, Any]:
+    """Parse the JSON once per process and path; the result is treated as read-only."""
+    with open(path, "rb") as handle:
+        document: dict[str, Any] = json.load(handle)
+    return document
+
+
+@functools.cache
+def load_jira_spec(path: str | os.PathLike[str] | None = None) -> JiraOpenAPISpec:
+    """Return the process-wide ``JiraOpenAPISpec`` (default: the Jira Cloud v3 spec)."""
+    return JiraOpenAPISpec(path or JIRA_SPEC_PATH)
+
+
+def jira_api_version(path: str) -> str | None:
+    """``"2"``, ``"3"`` or ``"latest"`` for a Jira REST path or URL; None otherwise."""
+    match = _JIRA_VERSION.match(path)
+    return match.group("v") if match else None
+
+
+def to_v3_path(path: str) -> str:
+    """``/rest/api/2/issue/DD-1`` (or ``latest``) -> ``/rest/api/3/issue/DD-1``."""
+    return _JIRA_VERSION.sub(lambda m: m.group("prefix") + "3/", path, count=1)
+
+
+class JiraOpenAPISpec(OpenAPISpec):
+    """The Jira Cloud platform spec, also used for v2/latest paths, with ADF/string checks.
+
+    Differences from ``OpenAPISpec`` (see the module docstring): v2/latest paths map to v3;
+    rich-text locations are checked as ADF (v3) or strings (v2); comment-add operations in
+    ``update`` are checked as ``Comment``; ``strict`` treats beans as closed
+    (``closed_beans``); ``stringify`` validates integer values at the given paths as strings.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] = JIRA_SPEC_PATH, *, closed_beans: bool = True
+    ) -> None:
+        self.path = Path(path).resolve()
+        self.document = _load_json_document(str(self.path))
+        self.closed_beans = closed_beans
+        self._routes = _compile_routes(self.document.get("paths", {}))
+        self._registry = Registry().with_resource(
+            _DOC_URI, Resource.from_contents(self.document, default_specification=DRAFT4)
+        )
+
+    def find_operation(self, method: str, path: str) -> Operation | None:
+        return super().find_operation(method, to_v3_path(path))
+
+    def validate_request(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        *,
+        strict: bool = False,
+        allow: Iterable[str] = (),
+        stringify: Iterable[str] = (),
+    ) -> None:
+        """Raise AssertionError listing every violation (schema, strict, rich text, comments).
+
+        ``allow`` exempts dotted paths from strict findings; ``stringify`` validates integers
+        at those paths as strings (``JIRA_LIBRARY_STRINGIFY``).
+        """
+        operation = self._require_operation(method, path)
+        pointer = self.request_schema_pointer(method, path)
+        where = f"{method.upper()} {path} ({operation.operation_id or operation.template})"
+        if pointer is None:
+            if body not in (None, b"", ""):
+                raise AssertionError(f"{where}: the spec declares no JSON request body")
+            return
+        body = _stringify(body, tuple(stringify))
+        patterns = tuple(allow)
+        problems = [_format_error(e) for e in self._schema_errors(pointer, body)]
+        if strict:
+            problems += self._strict_problems(self.resolve_pointer(pointer), body, (), patterns)
+        problems += self._comment_add_problems(operation, body, strict, patterns)
+        problems += _rich_text_problems(operation, body, jira_api_version(path) or "3")
+        if problems:
+            listing = "\n".join(f"  - {p}" for p in problems)
+            raise AssertionError(f"{where}: {len(problems)} violation(s):\n{listing}")
+
+    def _strict_problems(
+        self, schema: Any, body: Any, location: JsonPath, patterns: Sequence[str]
+    ) -> list[str]:
+        return [
+            f"{_dotted(where)}: {kind}"
+            for kind, where in self._strict_violations(schema, body, location)
+            if not _allowed(where, patterns)
+        ]
+
+    def _comment_add_problems(
+        self, operation: Operation, body: Any, strict: bool, patterns: Sequence[str]
+    ) -> list[str]:
+        pointer = "/components/schemas/Comment"
+        problems = []
+        for pattern in _JIRA_COMMENT_ADDS.get(operation.operation_id or "", ()):
+            for location, value in _select(body, pattern.split(".")):
+                prefix = f"{_dotted(location)} (checked as Comment)"
+                errors = self._schema_errors(pointer, value)
+                problems += [f"{prefix}: {_format_error(e)}" for e in errors]
+                if strict:
+                    schema = self.resolve_pointer(pointer)
+                    problems += self._strict_problems(schema, value, location, patterns)
+        return problems
+
+    def _object_violations(
+        self, parts: Sequence[Mapping[str, Any]], instance: Mapping[str, Any], location: JsonPath
+    ) -> list[tuple[str, JsonPath]]:
+        if self.closed_beans:
+            parts = [_closed_bean(part) for part in parts]
+        return super()._object_violations(parts, instance, location)
+
+
+def _closed_bean(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Drop ``additionalProperties: true`` from a schema that declares ``properties``."""
+    if schema.get("additionalProperties") is True and "properties" in schema:
+        return {k: v for k, v in schema.items() if k != "additionalProperties"}
+    return schema
+
+
+def _select(
+    node: Any, steps: Sequence[str], location: JsonPath = ()
+) -> Iterator[tuple[JsonPath, Any]]:
+    """(location, value) for every value at a dotted pattern; ``*`` matches any key/index."""
+    if not steps:
+        yield location, node
+        return
+    step, rest = steps[0], steps[1:]
+    if isinstance(node, Mapping):
+        keys = list(node) if step == "*" else [step] if step in node else []
+        for key in keys:
+            yield from _select(node[key], rest, location + (key,))
+    elif isinstance(node, list) and (step == "*" or step.isdigit()):
+        indices = range(len(node)) if step == "*" else [int(step)] if int(step) < len(node) else []
+        for index in indices:
+            yield from _select(node[index], rest, location + (index,))
+
+
+def _stringify(body: Any, patterns: tuple[str, ...]) -> Any:
+    """A copy of ``body`` with integers at ``patterns`` turned into strings."""
+    if not patterns:
+        return body
+    body = copy.deepcopy(body)
+    for pattern in patterns:
+        for location, value in list(_select(body, pattern.split("."))):
+            if isinstance(value, int) and not isinstance(value, bool):
+                parent = body
+                for step in location[:-1]:
+                    parent = parent[step]
+                parent[location[-1]] = str(value)
+    return body
+
+
+_ADF_VALIDATOR = Draft7Validator(ADF_DOCUMENT_SCHEMA)
+
+
+def _rich_text_problems(operation: Operation, body: Any, version: str) -> list[str]:
+    problems = []
+    for pattern in _JIRA_RICH_TEXT.get(operation.operation_id or "", ()):
+        for location, value in _select(body, pattern.split(".")):
+            if value is not None:
+                problems += _rich_text_value_problems(_dotted(location), value, version)
+    return problems
+
+
+def _rich_text_value_problems(where: str, value: Any, version: str) -> list[str]:
+    if version in ("2", "latest"):
+        if isinstance(value, str):
+            return []
+        return [f"{where}: REST v2 takes a wiki-markup string here, got {type(value).__name__}"]
+    if not isinstance(value, Mapping):
+        kind = type(value).__name__
+        return [f"{where}: REST v3 takes an Atlassian Document Format document here, got {kind}"]
+    errors = sorted(_ADF_VALIDATOR.iter_errors(value), key=lambda e: list(map(str, e.path)))
+    return [f"{_dotted((where, *e.absolute_path))}: not ADF: {e.message}" for e in errors]

@@ -14,7 +14,14 @@ from flask.typing import ResponseReturnValue
 
 from adapters.jira import PART_HEADER, NotATicketEvent, identify
 from integration.errors import ApiError
-from integration.webhooks import Delivery, any_matches, hmac_sha256, parse_json, read_body, store_deliveries
+from integration.webhooks import (
+    Delivery,
+    any_matches,
+    hmac_sha256,
+    parse_json,
+    read_body,
+    store_deliveries,
+)
 
 blueprint = Blueprint("jira_webhooks", __name__)
 

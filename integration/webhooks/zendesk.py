@@ -15,7 +15,14 @@ from flask.typing import ResponseReturnValue
 
 from adapters.zendesk import NotATicketEvent, identify
 from integration.errors import ApiError
-from integration.webhooks import Delivery, any_matches, hmac_sha256, parse_json, read_body, store_deliveries
+from integration.webhooks import (
+    Delivery,
+    any_matches,
+    hmac_sha256,
+    parse_json,
+    read_body,
+    store_deliveries,
+)
 
 blueprint = Blueprint("zendesk_webhooks", __name__)
 

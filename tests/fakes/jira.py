@@ -166,7 +166,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-# -- Jira's wording ------------------------------------------------------------------------
+# -- Jira's wording ----------------------------------------------------------------------------
 
 UNAUTHORIZED_BODY: dict[str, Any] = {
     "errorMessages": [
@@ -193,6 +193,7 @@ SUBTASK_OTHER_PROJECT = "Sub-tasks must be created in the same project as the pa
 SUBTASK_NEEDS_PARENT = "Issue type is a sub-task but parent issue key or id not specified."
 INVALID_ISSUE_TYPE = "The issue type selected is invalid."
 INVALID_PROJECT = "Specify a valid project ID or key"
+PARENT_NOT_FOUND = "Could not find issue by id or key."
 _UPDATE_BEAN = "com.atlassian.jira.rest.v2.issue.IssueUpdateBean"
 _COMMENT_BEAN = "com.atlassian.jira.issue.fields.rest.json.beans.CommentJsonBean"
 _ISSUES_BEAN = "com.atlassian.jira.rest.v2.issue.IssuesUpdateBean"
@@ -255,7 +256,7 @@ def is_adf(value: Any) -> bool:
     )
 
 
-# -- public value types and internal state --------------------------------------------------------
+# -- public value types and internal state -----------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -417,7 +418,7 @@ class _Clock:
         return self._now.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
-# -- catalogues ---------------------------------------------------------------------------------
+# -- catalogues --------------------------------------------------------------------------------
 
 _CATEGORIES: dict[str, tuple[int, str, str, str]] = {  # key -> id, colour, cloud, server name
     "undefined": (1, "medium-gray", "No Category", "No Category"),
@@ -445,8 +446,12 @@ _RESOLUTIONS: tuple[tuple[str, str], ...] = (
 )
 # (status name, category) and (id, name, from status names or None = global, to status name)
 DEFAULT_WORKFLOW: tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str, Any, str], ...]] = (
-    (("To Do", "new"), ("In Progress", "indeterminate"), ("Escalated", "indeterminate"),
-     ("Done", "done")),
+    (
+        ("To Do", "new"),
+        ("In Progress", "indeterminate"),
+        ("Escalated", "indeterminate"),
+        ("Done", "done"),
+    ),
     (
         ("11", "Start Progress", ("To Do",), "In Progress"),
         ("21", "Escalate", ("To Do", "In Progress"), "Escalated"),
@@ -475,8 +480,17 @@ _SYSTEM_FIELDS: tuple[tuple[str, str, str], ...] = (  # id, name, schema type
     ("updated", "Updated", "datetime"),
 )
 _EDITABLE = frozenset(
-    {"summary", "description", "environment", "priority", "labels", "components", "assignee",
-     "reporter", "duedate"}
+    {
+        "summary",
+        "description",
+        "environment",
+        "priority",
+        "labels",
+        "components",
+        "assignee",
+        "reporter",
+        "duedate",
+    }
 )
 _CREATE_ONLY = frozenset({"project", "issuetype", "parent"})
 _BODY_KEYS = frozenset({"fields", "update", "historyMetadata", "properties", "transition"})
@@ -484,7 +498,7 @@ _COMMENT_KEYS = frozenset({"body", "visibility", "properties"})
 _MAX_BULK = 50
 
 
-# -- the server ----------------------------------------------------------------------------------
+# -- the server --------------------------------------------------------------------------------
 
 
 class _Handler(WSGIRequestHandler):
@@ -540,6 +554,7 @@ class FakeJira:
         self.statuses: dict[str, _Status] = {}
         self.transitions: list[_Transition] = []
         self.custom_fields: dict[str, dict[str, Any]] = {}
+        self.me_id = ""  # set by add_user(me=True) just below
         self._issues: dict[str, _Issue] = {}
         self._log: list[RecordedRequest] = []
         self._faults: list[_Fault] = []
@@ -706,7 +721,7 @@ class FakeJira:
                     return item
         return None
 
-    # -- seeding: users, projects, workflow, fields ----------------------------------------------
+    # -- seeding: users, projects, workflow, fields --------------------------------------------
 
     def add_user(
         self,
@@ -769,7 +784,7 @@ class FakeJira:
             component_id = str(next(self._component_ids))
             component = {"id": component_id, "name": name, "description": description}
             self.projects[project].components[component_id] = component
-            return self._component_json(self.projects[project], component, "2")
+            return self._component_json(self.projects[project], component, self.default_api_version)
 
     def set_workflow(
         self,
@@ -809,7 +824,7 @@ class FakeJira:
             self.custom_fields[field_id] = {"id": field_id, "name": name, "type": type}
             return field_id
 
-    # -- seeding: issues ---------------------------------------------------------------------------
+    # -- seeding: issues -----------------------------------------------------------------------
 
     def add_issue(
         self,
@@ -839,6 +854,7 @@ class FakeJira:
         """
         with self._lock:
             project_key = self._seed_project(key, project)
+            now = self._clock.tick()
             record = _Issue(
                 id=str(next(self._ids)),
                 key=key or self._next_key(project_key),
@@ -854,7 +870,7 @@ class FakeJira:
                 assignee=assignee,
                 duedate=duedate,
                 custom=self._seed_custom(custom_fields or {}),
-                created=(now := self._clock.tick()),
+                created=now,
                 updated=now,
                 status_changed=now,
                 parent=parent,
@@ -949,14 +965,17 @@ class FakeJira:
             endpoint, args = adapter.match(request.path, method=request.method)
         except (NotFound, MethodNotAllowed) as exc:
             return _unsupported(request.method, request.path, exc)
-        version = _served_version(args.pop("version"))
+        params = dict(args)
+        version = _served_version(params.pop("version"))
         if version not in self.api_versions:
             return _Reply(404, error_body(messages=[_no_such_version(self.deployment, request)]))
         body = _parse_json(raw)
         handler: Callable[..., _Reply] = getattr(self, f"_h_{endpoint}")
         with self._lock:
             try:
-                return handler(version, request.args, body, **args)
+                return handler(version, request.args, body, **params)
+            except _NotFound as missing:
+                return _Reply(404, missing.body)
             except _Rejected as rejected:
                 return _Reply(400, rejected.body)
 
@@ -994,15 +1013,15 @@ class FakeJira:
 
     def _to_response(self, reply: _Reply) -> Response:
         headers = {"Content-Type": "application/json;charset=UTF-8", **reply.headers}
-        if self.cloud:
-            headers.setdefault("X-AAccountId", self.me_id)
+        if self.cloud and reply.status != 401:
+            headers.setdefault("X-AAccountId", self.me_id)  # the spec's "special headers"
         if reply.body is None:
             headers.pop("Content-Type")
             return Response(b"", status=reply.status, headers=headers)
         data = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
         return Response(data, status=reply.status, headers=headers)
 
-    # -- endpoint handlers (called with the lock held) ---------------------------------------------
+    # -- endpoint handlers (called with the lock held) -----------------------------------------
 
     def _h_server_info(self, version: str, query: Mapping[str, str], body: Any) -> _Reply:
         return _Reply(200, self._server_info())
@@ -1040,7 +1059,7 @@ class FakeJira:
 
     def _h_issue_edit(self, version: str, query: Mapping[str, str], body: Any, ref: str) -> _Reply:
         issue = self._find_issue(ref)
-        _check_body_keys(body, _BODY_KEYS - {"transition"}, _UPDATE_BEAN)
+        _check_body_keys(body, _BODY_KEYS, _UPDATE_BEAN)  # "transition" is ignored here
         self._commit(issue, self._edit(issue, body, version, _EDITABLE))
         if query.get("returnIssue") == "true":
             return _Reply(200, self._issue_json(self._issues[issue.key], version))
@@ -1103,12 +1122,13 @@ class FakeJira:
             try:
                 created.append(self._create(update, version))
             except _Rejected as rejected:
-                errors.append({"status": 400, "elementErrors": rejected.body,
-                               "failedElementNumber": index})
+                errors.append(
+                    {"status": 400, "elementErrors": rejected.body, "failedElementNumber": index}
+                )
         payload = {"issues": created, "errors": errors}
         return _Reply(201 if created else 400, payload)
 
-    # -- lookups ------------------------------------------------------------------------------------
+    # -- lookups -------------------------------------------------------------------------------
 
     def _find_issue(self, ref: str) -> _Issue:
         issue = self._issues.get(ref) or next(
@@ -1157,7 +1177,7 @@ class FakeJira:
                 return transition
         raise _Rejected(messages=[f"Transition id '{transition_id}' is not valid for this issue."])
 
-    # -- editing: all-or-nothing on a draft ----------------------------------------------------------
+    # -- editing: all-or-nothing on a draft ----------------------------------------------------
 
     def _edit(
         self, issue: _Issue, body: Mapping[str, Any], version: str, allowed: frozenset[str]
@@ -1331,10 +1351,9 @@ class FakeJira:
         if value is None:
             draft.resolution = draft.resolution_date = None
             return None
+        ref = _ref_value(value, ("id", "name")) if isinstance(value, Mapping) else None
         for resolution_id, name in _RESOLUTIONS:
-            if isinstance(value, Mapping) and resolution_id in (value.get("id"), None) or (
-                isinstance(value, Mapping) and value.get("name") == name
-            ):
+            if ref in (resolution_id, name):
                 draft.resolution = resolution_id
                 return None
         return f"Resolution '{_ref_text(value)}' is not valid"  # fake wording
@@ -1372,7 +1391,7 @@ class FakeJira:
             visibility=copy.deepcopy(extra.get("visibility")),
         )
 
-    # -- bulk create ------------------------------------------------------------------------------------
+    # -- bulk create ---------------------------------------------------------------------------
 
     def _create(self, update: Any, version: str) -> dict[str, Any]:
         """Create one ``issueUpdates`` element; its ``{"id", "key", "self"}`` or _Rejected."""
@@ -1383,11 +1402,24 @@ class FakeJira:
         project, issue_type, parent = self._creation_context(fields)
         now = self._clock.tick()
         blank = _Issue(
-            id=str(next(self._ids)), key=self._next_key(project.key), project=project.key,
-            issuetype=issue_type[0], summary="", description=None,
-            status=self._initial_status(), priority="3", labels=[], components=[],
-            reporter=self.me_id, assignee=None, duedate=None, custom={}, created=now,
-            updated=now, status_changed=now, parent=parent.key if parent else None,
+            id=str(next(self._ids)),
+            key=self._next_key(project.key),
+            project=project.key,
+            issuetype=issue_type[0],
+            summary="",
+            description=None,
+            status=self._initial_status(),
+            priority="3",
+            labels=[],
+            components=[],
+            reporter=self.me_id,
+            assignee=None,
+            duedate=None,
+            custom={},
+            created=now,
+            updated=now,
+            status_changed=now,
+            parent=parent.key if parent else None,
         )
         body = {**update, "fields": {k: v for k, v in fields.items() if k not in _CREATE_ONLY}}
         draft = self._edit(blank, body, version, _EDITABLE)
@@ -1409,9 +1441,8 @@ class FakeJira:
         if issue_type is None:
             errors["issuetype"] = INVALID_ISSUE_TYPE
         elif issue_type[2] and parent is None:
-            errors["parent"] = (
-                SUBTASK_NEEDS_PARENT if "parent" not in fields else "Could not find issue by id or key."
-            )
+            missing = "parent" not in fields
+            errors["parent"] = SUBTASK_NEEDS_PARENT if missing else PARENT_NOT_FOUND
         if project and parent and parent.project != project.key:
             errors["project"] = SUBTASK_OTHER_PROJECT
         if errors:
@@ -1438,7 +1469,7 @@ class FakeJira:
         new = [s.id for s in self.statuses.values() if s.category == "new"]
         return new[0] if new else next(iter(self.statuses))
 
-    # -- rendering ---------------------------------------------------------------------------------------
+    # -- rendering -----------------------------------------------------------------------------
 
     def _rest(self, version: str, path: str) -> str:
         return f"{self.site_url}/rest/api/{version}/{path}"
@@ -1463,7 +1494,7 @@ class FakeJira:
         }
 
     def _user_json(self, user: _User, version: str, email: bool = False) -> dict[str, Any]:
-        avatar = "https://avatar-management.example/initials/DD-1.png"
+        avatar = "https://avatar-management.example/initials/DD.png"
         payload: dict[str, Any]
         if self.cloud:
             payload = {
@@ -1478,8 +1509,9 @@ class FakeJira:
             }
         if email or not self.cloud:
             payload["emailAddress"] = user.email
+        sizes = ("48x48", "24x24", "16x16", "32x32")
         payload.update(
-            avatarUrls={size: f"{avatar}?s={size[:2]}" for size in ("48x48", "24x24", "16x16", "32x32")},
+            avatarUrls={size: f"{avatar}?s={size[:2]}" for size in sizes},
             displayName=user.display_name,
             active=user.active,
             timeZone=user.time_zone,
@@ -1648,8 +1680,12 @@ class FakeJira:
             "created": issue.created,
             "updated": issue.updated,
             "subtasks": [self._issue_link_json(k, version) for k in issue.subtasks],
-            "comment": {"comments": comments, "maxResults": len(comments),
-                        "total": len(comments), "startAt": 0},
+            "comment": {
+                "comments": comments,
+                "maxResults": len(comments),
+                "total": len(comments),
+                "startAt": 0,
+            },
             **copy.deepcopy(issue.custom),
         }
         if issue.parent:
@@ -1702,14 +1738,16 @@ class FakeJira:
                     "navigable": True,
                     "searchable": True,
                     "clauseNames": [f"cf[{number}]", spec["name"]],
-                    "schema": {"type": spec["type"], "customId": int(number)
-                               if number.isdigit() else 0},
+                    "schema": {
+                        "type": spec["type"],
+                        "customId": int(number) if number.isdigit() else 0,
+                    },
                 }
             )
         return result
 
 
-# -- routing table and pure helpers -------------------------------------------------------------
+# -- routing table and pure helpers ------------------------------------------------------------
 
 _V = "/rest/api/<version>"
 _ROUTES: tuple[tuple[str, str, str], ...] = (
@@ -1737,7 +1775,11 @@ class _NotFound(_Rejected):
 
 
 def _default_site(deployment: str) -> str:
-    return "https://dispute-desk.atlassian.net" if deployment == "cloud" else "https://jira.example.com"
+    return (
+        "https://dispute-desk.atlassian.net"
+        if deployment == "cloud"
+        else "https://jira.example.com"
+    )
 
 
 def _served_version(raw: str) -> str:
@@ -1870,16 +1912,18 @@ def _select_fields(fields: dict[str, Any], spec: str | None) -> dict[str, Any]:
     wanted = [p for p in parts if not p.startswith(("-", "*"))]
     excluded = {p[1:] for p in parts if p.startswith("-")}
     everything = not wanted or any(p in ("*all", "*navigable") for p in parts)
-    return {
-        k: v for k, v in fields.items() if (everything or k in wanted) and k not in excluded
-    }
+    return {k: v for k, v in fields.items() if (everything or k in wanted) and k not in excluded}
 
 
 def _page(key: str, items: list[Any], query: Mapping[str, str]) -> dict[str, Any]:
     start = int(query.get("startAt", 0) or 0)
     size = int(query.get("maxResults", 5000) or 5000)
-    return {"startAt": start, "maxResults": size, "total": len(items),
-            key: items[start : start + size]}
+    return {
+        "startAt": start,
+        "maxResults": size,
+        "total": len(items),
+        key: items[start : start + size],
+    }
 
 
 def _system_field_json(spec: tuple[str, str, str]) -> dict[str, Any]:
