@@ -245,3 +245,41 @@ def test_one_rule_set_drives_zendesk_and_jira_in_the_same_run(make_app, fake_jir
     ]
     assert fake_zendesk.ticket(35436)["group_id"] == 361
     assert "Logistics & Operations" in {c["name"] for c in fake_jira.issue("DD-7")["fields"]["components"]}
+
+
+REAL_JIRA = sorted(__import__("tests.conftest", fromlist=["REAL"]).REAL.glob("jira_*.json"))
+
+
+def about_issue(payload: dict[str, Any], issue: dict[str, Any]) -> dict[str, Any]:
+    """A recorded payload retargeted at the fake's issue (ids, key and comment URL)."""
+    payload = copy.deepcopy(payload)
+    if "issue" in payload:
+        payload["issue"]["id"], payload["issue"]["key"] = issue["id"], issue["key"]
+    comment = payload.get("comment")
+    if comment and "self" in comment:
+        base, _, rest = comment["self"].partition("/issue/")
+        comment["self"] = f"{base}/issue/{issue['id']}/comment/{rest.rpartition('/')[2]}"
+    return payload
+
+
+@pytest.mark.parametrize("path", REAL_JIRA, ids=lambda p: p.stem)
+def test_every_recorded_jira_delivery_is_processed_and_every_write_fits_the_spec(make_app, path, request):
+    server = "server" in path.stem
+    fake = request.getfixturevalue("fake_jira_server" if server else "fake_jira")
+    fake.add_user("dispute-desk", account_id=None if server else "5b10ac8d82e05b22cc7d4ef5", name="dispute-desk", me=True)
+    fake.add_project("DD", "Disputes", components=["Logistics & Operations", "Finance"], service_desk=not server)
+    issue = fake.add_issue(key="DD-1", summary="Cobro duplicado: me cobraron dos veces y quiero el reembolso", project="DD")
+    credentials = {"jira_pat": JIRA_PAT} if server else {"jira_email": "bot@example.com", "jira_api_token": JIRA_API_TOKEN}
+    app = make_app(jira_url=fake.url, jira_webhook_secrets=(WEBHOOK_SECRET,), **credentials)
+    desk = Desk(app, fake)
+    assert desk.deliver(about_issue(load_json(path), issue), f"wh-{path.stem}").status_code == 202
+
+    events = desk.work()
+
+    assert events and all(e.status in (EventStatus.DONE, EventStatus.SKIPPED) for e in events), [(e.status, e.last_error) for e in events]
+    spec = load_jira_spec()
+    for write in fake.writes():
+        spec.validate_request(write.method, write.path, write.json, strict=True, stringify=JIRA_LIBRARY_STRINGIFY)
+    assert len(fake.writes()) <= 2 * len(events)
+    if "issue_created" in path.stem:  # the issue is about a double charge: routed to Finance
+        assert "Finance" in {c["name"] for c in fake.issue("DD-1")["fields"]["components"]}
