@@ -283,3 +283,27 @@ def test_every_recorded_jira_delivery_is_processed_and_every_write_fits_the_spec
     assert len(fake.writes()) <= 2 * len(events)
     if "issue_created" in path.stem:  # the issue is about a double charge: routed to Finance
         assert "Finance" in {c["name"] for c in fake.issue("DD-1")["fields"]["components"]}
+
+
+def test_a_checklist_as_subtasks_is_created_once_in_one_bulk_call(make_app, fake_jira):
+    _issue, payload = seeded(fake_jira)
+    rules_dir = make_rules_with({"id": "steps", "on": ["created", "comment_added"], "then": {"checklist": {"id": "dispute-product", "as": "subtasks"}}})
+    app = make_app(rules_path=str(rules_dir), jira_url=fake_jira.url, jira_email="bot@example.com", jira_api_token=JIRA_API_TOKEN, jira_webhook_secrets=(WEBHOOK_SECRET,))
+    desk = Desk(app, fake_jira)
+    desk.deliver(payload, "wh-1")
+    fake_jira.reset_log()
+
+    [event] = desk.work()
+
+    assert event.status == EventStatus.DONE, event.last_error
+    bulk = [w for w in fake_jira.writes() if w.path.endswith("/issue/bulk")]
+    assert len(bulk) == 1
+    items = app.extensions["dispute_desk"].rules.current.checklists["dispute-product"].items
+    subtasks = fake_jira.issue("DD-7")["fields"]["subtasks"]
+    assert [s["fields"]["summary"] for s in subtasks] == [item["es"] for item in items]
+    assert "dd-checklist-dispute-product" in fake_jira.issue("DD-7")["fields"]["labels"]
+
+    comment = retarget(load_json(PAYLOADS / "jira" / "comment_created_cloud_es.json"), _issue)
+    desk.deliver(comment, "wh-2")
+    desk.work()
+    assert len(fake_jira.issue("DD-7")["fields"]["subtasks"]) == len(items)  # not twice

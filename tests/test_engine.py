@@ -297,3 +297,10 @@ def test_the_engine_imports_no_io_library() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("platform, notes, subtasks", [("zendesk", 1, 0), ("jira", 0, 1)])
+def test_checklists_as_subtasks_are_notes_where_the_platform_has_no_subtasks(platform, notes, subtasks) -> None:
+    rules = ruleset("rules:\n  - {id: r, on: [created], then: {checklist: {id: core, as: subtasks}}}\n")
+    effects = plan(event(platform=platform), rules, NOW).effects
+    assert (len(effects.notes), len(effects.subtasks)) == (notes, subtasks)

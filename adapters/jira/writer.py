@@ -30,6 +30,8 @@ from integration.ruleset import Department, RuleSet
 log = logging.getLogger("dispute_desk.jira")
 
 INTERNAL = {"key": "sd.public.comment", "value": {"internal": True}}
+SUBTASK_TYPE = "Sub-task"  # the company-managed projects' name; team-managed ones say "Subtask"
+SUMMARY_LIMIT = 255  # Jira's limit on a summary
 
 
 def make_client(url: str, email: str | None, api_token: str | None, pat: str | None, timeout: float = 20.0) -> JIRA:
@@ -109,7 +111,8 @@ class JiraAdapter:
         return []
 
     def normalize(self, payload: Mapping[str, Any], headers: Mapping[str, str]) -> TicketEvent:
-        return normalize(payload, headers)
+        settings = self.rules().settings
+        return normalize(payload, headers, status_names=settings.jira_statuses or None, priorities=settings.jira_priorities or None)
 
     def own_actor_reason(self, event: TicketEvent) -> str | None:
         if self.own_account and self.own_account in (event.actor_id, event.comment.author_id if event.comment else None):
@@ -129,12 +132,31 @@ class JiraAdapter:
         ruleset = self.rules()
         request = edit_request(plan, ruleset.departments, issue.raw, self.cloud, ruleset.settings.jira_priorities, extra_notes)
         writes: list[dict[str, Any]] = []
+        for subtasks in plan.effects.subtasks:
+            created = self._create_subtasks(issue, subtasks.items)
+            if created:
+                writes.append({"subtasks": created})
         if not request.empty:
             self._call(lambda: issue.update(fields=request.fields, update=request.update))
             writes.append({"edit": {"fields": request.fields, "update": request.update}})
         if request.transition_to:
             writes.append({"transition": self._transition(plan.event.ticket_id, request.transition_to, ruleset)})
         return {"writes": len(writes), "requests": writes}
+
+    def _create_subtasks(self, issue: Issue, items: Sequence[str]) -> list[str]:
+        """One bulk create, before the edit that records the checklist's marker label. Items
+        that already exist as sub-tasks (a retry after a failed edit) are not created again."""
+        existing = {sub.get("fields", {}).get("summary") for sub in issue.raw.get("fields", {}).get("subtasks", [])}
+        wanted = [item[:SUMMARY_LIMIT] for item in items if item[:SUMMARY_LIMIT] not in existing]
+        if not wanted:
+            return []
+        project = issue.raw["fields"]["project"]["key"]
+        fields = [{"project": {"key": project}, "parent": {"key": issue.raw["key"]}, "summary": item, "issuetype": {"name": SUBTASK_TYPE}} for item in wanted]
+        results = self._call(lambda: self.client.create_issues(fields, prefetch=False))
+        failed = [result.get("error") for result in results if result.get("status") != "Success"]
+        if failed:  # the library returns failures instead of raising them
+            raise PermanentFailure(f"Jira refused the checklist sub-tasks: {failed[0]}")
+        return wanted
 
     def _transition(self, issue_id: str, status: str, ruleset: RuleSet) -> str:
         """The workflow transition that leads to `status` from where the issue is now."""

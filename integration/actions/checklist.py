@@ -44,10 +44,11 @@ class AddChecklist(Action):
             draft.language, draft.ruleset.settings.default_language
         )
         key = f"checklist:{self.checklist}"
-        if self.form == "subtasks":
+        form = self.form if draft.event.platform == "jira" else "note"  # only Jira has sub-tasks
+        if form == "subtasks":
             draft.effects.subtasks.append(Subtasks(key, title, items))
         else:
             body = "\n".join([title, "", *(f"☐ {item}" for item in items)])
             draft.effects.notes.append(NoteEffect(key=key, body=body, public=False))
         draft.effects.tag(marker)
-        return f"checklist {self.checklist} ({draft.language}, as {self.form})"
+        return f"checklist {self.checklist} ({draft.language}, as {form})"
