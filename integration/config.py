@@ -34,6 +34,7 @@ class Config:
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str | None = field(default=None, repr=False)
     clock_tick: float = 15.0
+    lease_seconds: float = 120.0  # how long a worker may hold an event before others take it
     max_body_bytes: int = 1024 * 1024
     signature_tolerance_seconds: int = 300
 
@@ -57,6 +58,7 @@ class Config:
             public_url=(get("PUBLIC_URL") or cls.public_url).rstrip("/"),
             secret_key=get("SECRET_KEY"),
             clock_tick=_number(get("CLOCK_TICK"), cls.clock_tick, "CLOCK_TICK"),
+            lease_seconds=_number(get("WORKER_LEASE_SECONDS"), cls.lease_seconds, "WORKER_LEASE_SECONDS"),
         )
 
     def _check_jira(self) -> None:

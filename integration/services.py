@@ -73,4 +73,4 @@ class Services:
         rules = RulesHolder.load(config.rules_path)
         engine = connect(config.database_url)
         create_schema(engine)
-        return cls(config, engine, Inbox(engine), rules)
+        return cls(config, engine, Inbox(engine, lease_seconds=config.lease_seconds), rules)

@@ -118,8 +118,9 @@ class Worker:
         self.inbox.finish(stored.id, self.owner, EventStatus.DEAD, now, error=error)
         log.error("event dead-lettered", extra={"event_id": stored.id, "ticket": stored.ticket_key, "error": error})
 
-    def run(self, stop: threading.Event, idle_seconds: float = 0.25, lease_check_seconds: float = 10.0) -> None:
+    def run(self, stop: threading.Event, idle_seconds: float = 0.25) -> None:
         """The loop: the only place that reads the clock."""
+        lease_check_seconds = min(10.0, self.inbox.lease.total_seconds() / 2)
         last_lease_check = 0.0
         while not stop.is_set():
             now = datetime.now(UTC)
