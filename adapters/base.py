@@ -46,3 +46,6 @@ class Adapter(Protocol):
 
     def apply(self, plan: Plan, extra_notes: list[NoteEffect]) -> dict[str, Any]:
         """Write the plan to the ticket; returns a record of what was sent."""
+
+    def references_on_ticket(self, event: TicketEvent) -> set[str]:
+        """The dispute-desk references (`dd:...`) in the ticket's recent comments."""

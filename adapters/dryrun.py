@@ -33,6 +33,9 @@ class DryRunAdapter:
     def refresh(self, event: TicketEvent) -> TicketEvent:
         return event  # the webhook's snapshot is all a dry run knows
 
+    def references_on_ticket(self, event: TicketEvent) -> set[str]:
+        return set()  # a dry run wrote nothing
+
     def apply(self, plan: Plan, extra_notes: list[NoteEffect]) -> dict[str, Any]:
         effects = plan.effects
         notes = [*effects.notes, *extra_notes]

@@ -35,6 +35,7 @@ class Config:
     secret_key: str | None = field(default=None, repr=False)
     clock_tick: float = 15.0
     lease_seconds: float = 120.0  # how long a worker may hold an event before others take it
+    api_timeout: float = 20.0  # seconds per request to Zendesk or Jira
     max_body_bytes: int = 1024 * 1024
     signature_tolerance_seconds: int = 300
 
@@ -59,6 +60,7 @@ class Config:
             secret_key=get("SECRET_KEY"),
             clock_tick=_number(get("CLOCK_TICK"), cls.clock_tick, "CLOCK_TICK"),
             lease_seconds=_number(get("WORKER_LEASE_SECONDS"), cls.lease_seconds, "WORKER_LEASE_SECONDS"),
+            api_timeout=_number(get("API_TIMEOUT_SECONDS"), cls.api_timeout, "API_TIMEOUT_SECONDS"),
         )
 
     def _check_jira(self) -> None:

@@ -18,7 +18,8 @@ ACTIVE = ("running", "paused")
 
 
 def record(connection: Connection, ticket_key: str, plan: Plan, now: datetime) -> dict[str, list[str]]:
-    started, cancelled = [], []
+    started: list[str] = []
+    cancelled: list[str] = []
     for name in plan.effects.cancel_deadlines:
         result = connection.execute(
             update(deadlines)

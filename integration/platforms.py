@@ -37,7 +37,7 @@ def build_adapters(services: Services) -> dict[str, Adapter]:
     if config.zendesk_configured:
         from adapters.zendesk.writer import ZendeskAdapter, make_client
 
-        client = make_client(config.zendesk_subdomain or "", config.zendesk_email, config.zendesk_api_token, config.zendesk_oauth_token)
+        client = make_client(config.zendesk_subdomain or "", config.zendesk_email, config.zendesk_api_token, config.zendesk_oauth_token, config.api_timeout)
         adapter = ZendeskAdapter(client, services.rules)
         for problem in adapter.start():
             log.error("routing problem: %s", problem)
@@ -57,7 +57,7 @@ def _jira_adapter(services: Services) -> Adapter:
         return DryRunAdapter("jira", jira.normalize)
     from adapters.jira.writer import JiraAdapter, make_client
 
-    client = make_client(config.jira_url or "", config.jira_email, config.jira_api_token, config.jira_pat)
+    client = make_client(config.jira_url or "", config.jira_email, config.jira_api_token, config.jira_pat, config.api_timeout)
     adapter = JiraAdapter(client, services.rules, cloud=not config.jira_pat)
     adapter.start()
     log.info("Jira connected", extra={"url": config.jira_url, "own_account": adapter.own_account})

@@ -20,6 +20,7 @@ from typing import Any
 
 from adapters.base import Adapter, AdapterFailure, Conflict, PermanentFailure, TemporaryFailure
 from integration import deadlines, engine
+from integration.idempotency import log_applied, logged_keys, with_references, without_applied
 from integration.inbox import EventStatus, Inbox, RetryPolicy, StoredEvent
 from integration.plan import Plan
 from integration.ruleset import RuleSet
@@ -82,14 +83,17 @@ class Worker:
             return EventStatus.SKIPPED, {"skipped": reason}
         ruleset = self.rules()
         for _ in range(CONFLICT_RETRIES):
-            plan = engine.plan(adapter.refresh(event), ruleset, now)
+            plan = with_references(engine.plan(adapter.refresh(event), ruleset, now), stored.delivery_id)
+            plan, already = self._unapplied(stored, adapter, plan)
             try:
                 written = adapter.apply(plan, []) if plan.effects.writes_ticket() else {"writes": 0}
             except Conflict:
                 log.info("ticket changed while planning; re-reading", extra={"event_id": stored.id, "ticket": stored.ticket_key})
                 continue
-            timers = self._record_deadlines(stored.ticket_key, plan, now)
+            timers = self._record(stored, plan, now)
             outcome = outcome_of(plan, written, timers)
+            if already:
+                outcome["already_applied"] = already
             outcome["warnings"] += written.pop("warnings", [])
             if plan.effects.feedback:
                 # Feedback links need the feedback page, which this version does not serve yet:
@@ -100,11 +104,21 @@ class Worker:
             return EventStatus.DONE, outcome
         raise TemporaryFailure(f"the ticket kept changing ({CONFLICT_RETRIES} conflicts in a row)")
 
-    def _record_deadlines(self, ticket_key: str, plan: Plan, now: datetime) -> dict[str, list[str]]:
-        if not plan.effects.deadlines and not plan.effects.cancel_deadlines:
-            return {"started": [], "cancelled": []}
+    def _unapplied(self, stored: StoredEvent, adapter: Adapter, plan: Plan) -> tuple[Plan, list[str]]:
+        """Drop notes this event already wrote: recorded in the action log, or, when the
+        event may have been cut short before (a retry or a replay), found on the ticket."""
+        if not plan.effects.notes:
+            return plan, []
+        with self.inbox.engine.connect() as connection:
+            logged = logged_keys(connection, stored.id)
+        on_ticket = adapter.references_on_ticket(plan.event) if stored.attempts > 1 else set()
+        return without_applied(plan, stored.delivery_id, on_ticket, logged)
+
+    def _record(self, stored: StoredEvent, plan: Plan, now: datetime) -> dict[str, list[str]]:
+        """The action log and the deadlines, in one transaction, right after the write."""
         with writing(self.inbox.engine) as connection:
-            return deadlines.record(connection, ticket_key, plan, now)
+            log_applied(connection, stored.id, stored.ticket_key, [note.key for note in plan.effects.notes], now)
+            return deadlines.record(connection, stored.ticket_key, plan, now)
 
     def _retry_or_bury(self, stored: StoredEvent, now: datetime, failure: AdapterFailure) -> None:
         if stored.attempts >= self.policy.max_attempts:

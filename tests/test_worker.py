@@ -10,6 +10,7 @@ import copy
 import json
 import random
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from adapters import zendesk
 from adapters.base import Adapter, Conflict, PermanentFailure, TemporaryFailure
 from adapters.dryrun import DryRunAdapter
 from integration.events import TicketEvent
+from integration.idempotency import references_in
 from integration.inbox import EventStatus, RetryPolicy
 from integration.plan import NoteEffect, Plan
 from integration.store import deadlines
@@ -32,9 +34,17 @@ SOLVED = PAYLOADS / "zendesk" / "ticket_status_changed_solved.json"
 POLICY = RetryPolicy(max_attempts=3, base_seconds=1.0, cap_seconds=60.0)
 
 
+@dataclass
+class AfterWrite:
+    """The write reached the ticket, then the answer was lost (a timeout, a crash)."""
+
+    error: BaseException
+
+
 class ScriptedPlatform:
-    """A platform whose write endpoint answers from a script: an exception to raise, or a
-    record of the write. It keeps to the adapter protocol of adapters/base.py."""
+    """A platform whose write endpoint answers from a script: an exception to raise (before
+    or after the write lands), or a record of the write. It keeps to the adapter protocol of
+    adapters/base.py, and keeps the comments written to its one ticket."""
 
     platform = "zendesk"
 
@@ -43,6 +53,7 @@ class ScriptedPlatform:
         self.own_actor = own_actor
         self.refreshed = 0
         self.applied: list[Plan] = []
+        self.comments: list[str] = []
 
     def normalize(self, payload: Mapping[str, Any], headers: Mapping[str, str]) -> TicketEvent:
         return zendesk.normalize(payload, headers)
@@ -54,11 +65,18 @@ class ScriptedPlatform:
         self.refreshed += 1
         return event
 
+    def references_on_ticket(self, event: TicketEvent) -> set[str]:
+        return references_in(self.comments)
+
     def apply(self, plan: Plan, extra_notes: list[NoteEffect]) -> dict[str, Any]:
         self.applied.append(plan)
         answer = self.script.pop(0) if self.script else None
+        if isinstance(answer, AfterWrite):
+            self.comments += [note.body for note in plan.effects.notes]
+            raise answer.error
         if answer is not None:
             raise answer
+        self.comments += [note.body for note in plan.effects.notes]
         return {"writes": 1, "department": plan.effects.department}
 
 
@@ -352,3 +370,22 @@ def test_a_stalled_worker_thread_loses_its_lease_to_a_sibling(services):
 
     # The stalled thread wakes up: its lease is gone, so it must not settle the event.
     assert inbox.finish(event_id, stalled.owner, EventStatus.DONE, later, {"stale": True}) is False
+
+
+def test_a_write_whose_answer_was_lost_is_not_written_again(services):
+    platform = ScriptedPlatform(AfterWrite(TemporaryFailure("read timeout")))
+    worker = make_worker(services, platform)
+    event_id = deliver(services, pt_billing())
+
+    worker.step(NOW)  # the notes land on the ticket, the answer is lost: retried later
+    retried = services.inbox.get(event_id)
+    assert retried.status == EventStatus.PENDING
+    worker.step(retried.available_at)
+
+    done = services.inbox.get(event_id)
+    assert done.status == EventStatus.DONE, done.last_error
+    first, second = platform.applied
+    assert len(first.effects.notes) >= 2 and second.effects.notes == []  # nothing posted twice
+    assert sorted(done.outcome["already_applied"]) == sorted(note.key for note in first.effects.notes)
+    assert len(platform.comments) == len(first.effects.notes)
+    assert all("— dispute-desk ref dd:" in comment for comment in platform.comments)

@@ -19,11 +19,13 @@ from jira import JIRA, JIRAError
 from jira.resources import Issue
 
 from adapters.base import PermanentFailure, TemporaryFailure
+from adapters.jira import adf_to_text
 from adapters.jira.comments import comment_body
 from adapters.jira.normalize import normalize
 from adapters.jira.refresh import refresh
 from adapters.jira.values import jira_priority_name, normalize_transition_target
 from integration.events import TicketEvent
+from integration.idempotency import references_in
 from integration.plan import NoteEffect, Plan
 from integration.ruleset import Department, RuleSet
 
@@ -125,6 +127,13 @@ class JiraAdapter:
             self._issues[event.ticket_id] = issue
         settings = self.rules().settings
         return refresh(event, issue.raw, settings.jira_statuses or None, settings.jira_priorities or None)
+
+    def references_on_ticket(self, event: TicketEvent) -> set[str]:
+        with self._lock:
+            issue = self._issues.get(event.ticket_id)
+        raw = issue.raw if issue is not None else self._call(lambda: self.client.issue(event.ticket_id)).raw
+        comments = raw.get("fields", {}).get("comment", {}).get("comments", [])
+        return references_in([adf_to_text(c.get("body")) if isinstance(c.get("body"), dict) else str(c.get("body", "")) for c in comments])
 
     def apply(self, plan: Plan, extra_notes: list[NoteEffect]) -> dict[str, Any]:
         with self._lock:

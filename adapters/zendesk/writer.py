@@ -25,6 +25,7 @@ from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyExce
 from adapters.base import Conflict, PermanentFailure, TemporaryFailure
 from adapters.zendesk.normalize import normalize, refresh
 from integration.events import TicketEvent
+from integration.idempotency import references_in
 from integration.plan import NoteEffect, Plan
 from integration.ruleset import Department, RuleSet
 
@@ -161,6 +162,11 @@ class ZendeskAdapter:
         fresh = refresh(event, data["ticket"], data.get("users", ()), data.get("organizations", ()))
         return fresh.with_state(group_name=self.directory.names.get(fresh.group_id or "", fresh.group_name))
 
+    def references_on_ticket(self, event: TicketEvent) -> set[str]:
+        endpoint = EndpointFactory("tickets").comments(id=int(event.ticket_id))
+        data = self._get_json(endpoint, {"sort_order": "desc"})
+        return references_in([str(comment.get("body", "")) for comment in data.get("comments", [])])
+
     def apply(self, plan: Plan, extra_notes: list[NoteEffect]) -> dict[str, Any]:
         departments = self.rules().departments
         bodies = update_bodies(plan, lambda dept: self.directory.id_for(departments[dept]), extra_notes)
@@ -176,9 +182,9 @@ class ZendeskAdapter:
             return [f'not routed to {department}: no Zendesk group "{group}" was found at start-up']
         return []
 
-    def _get_json(self, endpoint: Any) -> dict[str, Any]:
+    def _get_json(self, endpoint: Any, params: dict[str, str] | None = None) -> dict[str, Any]:
         api = self.client.tickets
-        response = self._call(lambda: api._get(api._build_url(endpoint), raw_response=True))
+        response = self._call(lambda: api._get(api._build_url(endpoint), raw_response=True, params=params))
         return response.json()  # type: ignore[no-any-return]
 
     def _call(self, request: Any) -> Any:
