@@ -252,6 +252,30 @@ def events_replay(info: ScriptInfo, event_id: int | None, all_dead: bool) -> Non
         sys.exit(1)
 
 
+# ---- database -------------------------------------------------------------------------------
+
+
+@main.group(help="The database.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Bring the schema to this version (PostgreSQL: run once per release, before starting).")
+@click.option("--database-url", help="Default: DATABASE_URL, or the embedded SQLite file.")
+def db_upgrade(database_url: str | None) -> None:
+    from integration.config import Config
+    from integration.migrations import upgrade
+    from integration.store import connect
+
+    url = database_url or Config.from_env().database_url
+    engine = connect(url)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"schema already at {after}" if before == after else f"schema upgraded from {before or 'nothing'} to {after}")
+
+
 def register_commands(app: Flask) -> None:
     """The same commands under `flask --app integration ...`."""
     for command in main.commands.values():

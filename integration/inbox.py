@@ -216,6 +216,12 @@ class Inbox:
         with self.engine.connect() as connection:
             return {(platform, status): count for platform, status, count in connection.execute(query)}
 
+    def retries(self) -> dict[str, int]:
+        """Claims beyond each event's first, per platform: how often work was tried again."""
+        query = select(inbox.c.platform, func.sum(inbox.c.attempts - 1)).where(inbox.c.attempts > 1).group_by(inbox.c.platform)
+        with self.engine.connect() as connection:
+            return {platform: int(total or 0) for platform, total in connection.execute(query)}
+
     def oldest_pending(self) -> dict[str, datetime]:
         query = (
             select(inbox.c.platform, func.min(inbox.c.received_at))

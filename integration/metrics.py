@@ -51,9 +51,28 @@ def _queue(inbox: Inbox, now: datetime) -> list[str]:
     for platform in platforms:
         total = sum(count for (p, _), count in counts.items() if p == platform)
         lines.append(_sample("events_received_total", [("platform", platform)], total))
+    lines += _totals(counts, platforms, inbox.retries())
     oldest = inbox.oldest_pending()
     lines += ["# HELP dispute_desk_oldest_pending_seconds Age of the oldest pending event.", "# TYPE dispute_desk_oldest_pending_seconds gauge"]
     for platform in platforms:
         age = (now - oldest[platform]).total_seconds() if platform in oldest else 0.0
         lines.append(_sample("oldest_pending_seconds", [("platform", platform)], round(age, 3)))
+    return lines
+
+
+def _totals(counts: dict[tuple[str, str], int], platforms: list[str], retries: dict[str, int]) -> list[str]:
+    """Processed, dead-lettered, retried and queued, per platform (from the shared inbox)."""
+    def total(platform: str, *statuses: EventStatus) -> int:
+        return sum(counts.get((platform, status.value), 0) for status in statuses)
+
+    families = [
+        ("events_processed_total", "counter", "Events done or skipped.", lambda p: total(p, EventStatus.DONE, EventStatus.SKIPPED)),
+        ("events_dead_total", "counter", "Events dead-lettered (replayable).", lambda p: total(p, EventStatus.DEAD)),
+        ("events_retried_total", "counter", "Attempts beyond each event's first.", lambda p: retries.get(p, 0)),
+        ("queue_depth", "gauge", "Events waiting or in flight.", lambda p: total(p, EventStatus.PENDING, EventStatus.LEASED)),
+    ]
+    lines: list[str] = []
+    for name, kind, text, value in families:
+        lines += [f"# HELP dispute_desk_{name} {text}", f"# TYPE dispute_desk_{name} {kind}"]
+        lines += [_sample(name, [("platform", platform)], value(platform)) for platform in platforms]
     return lines

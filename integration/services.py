@@ -15,7 +15,8 @@ from integration.metrics import Metrics
 from integration.rules.loader import load_ruleset, rule_files
 from integration.rules.problems import RuleSetError
 from integration.ruleset import RuleSet
-from integration.store import connect, create_schema
+from integration.config import ConfigError
+from integration.store import connect, create_schema, is_postgres
 
 log = logging.getLogger("dispute_desk.rules")
 
@@ -72,5 +73,21 @@ class Services:
         config.check()
         rules = RulesHolder.load(config.rules_path)
         engine = connect(config.database_url)
-        create_schema(engine)
+        prepare_schema(engine)
         return cls(config, engine, Inbox(engine, lease_seconds=config.lease_seconds), rules)
+
+
+def prepare_schema(engine: Engine) -> None:
+    """SQLite (one machine) migrates itself at start. On PostgreSQL, shared by many
+    processes, migrating is a deliberate step: refuse to run against an old schema."""
+    if not is_postgres(engine):
+        create_schema(engine)
+        return
+    from integration.migrations import current, head
+
+    found, wanted = current(engine), head()
+    if found != wanted:
+        raise ConfigError(
+            f"the database schema is at {found or 'nothing'} and this version needs {wanted}: "
+            "run `dispute-desk db upgrade` (with the same DATABASE_URL) once, then start again."
+        )

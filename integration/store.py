@@ -49,7 +49,7 @@ inbox = Table(
     Column("status", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("available_at", DateTime, nullable=False),
-    Column("lease_owner", String(120)),
+    Column("lease_owner", String()),
     Column("lease_expires_at", DateTime),
     Column("last_error", Text),
     Column("outcome", Text),
@@ -71,9 +71,9 @@ action_log = Table(
     "action_log",
     metadata,
     Column("id", EventId, primary_key=True, autoincrement=True),
-    Column("ticket_key", String(120), nullable=False),
+    Column("ticket_key", String(), nullable=False),
     Column("event_id", BigInteger, nullable=False),
-    Column("action_key", String(200), nullable=False),
+    Column("action_key", String(), nullable=False),
     Column("applied_at", DateTime, nullable=False),
     UniqueConstraint("event_id", "action_key", name="uq_action_log_event_action"),
 )
@@ -82,16 +82,16 @@ deadlines = Table(
     "deadlines",
     metadata,
     Column("id", EventId, primary_key=True, autoincrement=True),
-    Column("ticket_key", String(120), nullable=False),
-    Column("name", String(120), nullable=False),
+    Column("ticket_key", String(), nullable=False),
+    Column("name", String(), nullable=False),
     Column("status", String(16), nullable=False),
     Column("due_at", DateTime),
     Column("started_at", DateTime, nullable=False),
     Column("within", String(40), nullable=False),
-    Column("calendar", String(80)),
-    Column("met_by", String(120), nullable=False),
-    Column("pause_while", String(120), nullable=False),
-    Column("rule_id", String(120), nullable=False),
+    Column("calendar", String()),
+    Column("met_by", String(), nullable=False),
+    Column("pause_while", String(), nullable=False),
+    Column("rule_id", String(), nullable=False),
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("ticket_key", "name", name="uq_deadline_ticket_name"),
 )
@@ -152,7 +152,10 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
 
 def create_schema(engine: Engine) -> None:
-    metadata.create_all(engine)
+    """The schema at the latest migration (Alembic), as `dispute-desk db upgrade` makes it."""
+    from integration.migrations import upgrade
+
+    upgrade(engine)
 
 
 def is_postgres(engine: Engine) -> bool:

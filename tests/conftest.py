@@ -21,7 +21,8 @@ from sqlalchemy.engine import make_url
 
 from integration import create_app
 from integration.config import Config
-from integration.store import metadata
+from integration.migrations import upgrade
+from integration.store import connect, metadata
 from tests.fakes.fixtures import fake_zendesk, zenpy_client  # noqa: F401 - fixtures
 from tests.fakes.jira_fixtures import fake_jira, fake_jira_server  # noqa: F401 - fixtures
 
@@ -67,7 +68,11 @@ def postgres_server() -> Iterator[str]:
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    engine = connect(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
@@ -80,8 +85,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'dispute-desk.sqlite3'}"
         return
     url = request.getfixturevalue("postgres_server")
-    engine = create_engine(url)
+    engine = connect(url)
     metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(engine)  # PostgreSQL is migrated deliberately (`dispute-desk db upgrade`)
     engine.dispose()
     yield url
 

@@ -225,3 +225,25 @@ def test_a_department_whose_group_is_missing_is_reported_not_silently_dropped(ma
     assert event.outcome["warnings"] == ['not routed to finance: no Zendesk group "Finance" was found at start-up']
     assert "group_id" not in zendesk.writes()[-1].json["ticket"]
     assert len(desk.comments()) == 1  # everything else was still written
+
+
+def test_logs_are_json_with_event_ticket_and_rules_and_never_carry_a_secret(desk, caplog):
+    import logging
+
+    from integration.logs import JsonFormatter
+
+    caplog.set_level(logging.DEBUG)  # libraries' debug output too (zenpy logs its requests)
+    body = json.dumps(desk.payload, indent=3).encode()
+    headers = zendesk_headers(body)
+    desk.client.post("/webhooks/zendesk", data=body, headers=headers)
+    desk.work()
+
+    formatter = JsonFormatter()
+    lines = [formatter.format(record) for record in caplog.records]
+    entries = [json.loads(line) for line in lines]
+    done = [e for e in entries if e["message"] == "event done"]
+    assert len(done) == 1 and done[0]["ticket"] == f"zendesk:{TICKET_ID}" and "finance-dispute" in done[0]["matched_rules"]
+    assert isinstance(done[0]["event_id"], int)
+    text = "\n".join(lines)
+    for secret in (WEBHOOK_SECRET, "token", headers["X-Zendesk-Webhook-Signature"]):
+        assert secret not in text, f"a secret reached the logs: {secret[:4]}…"

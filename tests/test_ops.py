@@ -18,7 +18,10 @@ from sqlalchemy.engine import make_url
 
 from integration import create_app, platforms
 from integration.config import Config, ConfigError
+from integration.inbox import EventStatus
+from integration.migrations import upgrade
 from integration.rules.problems import RuleSetError
+from integration.store import connect
 from tests.conftest import PAYLOADS, PG_URL, REAL, RULES, _postgres_reason
 
 PT_BILLING = PAYLOADS / "zendesk" / "ticket_created_pt_billing.json"
@@ -71,12 +74,17 @@ def doomed_database(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Ca
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
 
+    doomed_url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    migrated = connect(doomed_url)
+    upgrade(migrated)  # PostgreSQL is migrated deliberately, before the app starts
+    migrated.dispose()
+
     def lose_postgres(_app) -> None:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
     try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False), lose_postgres
+        yield doomed_url, lose_postgres
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -173,6 +181,29 @@ def test_metrics_follow_the_worker(make_app):
     assert metrics['dispute_desk_events{platform="zendesk",status="done"}'] == 1
     assert metrics['dispute_desk_events{platform="zendesk",status="pending"}'] == 1
     assert metrics['dispute_desk_events_received_total{platform="zendesk"}'] == 2
+    assert metrics['dispute_desk_events_processed_total{platform="zendesk"}'] == 1
+    assert metrics['dispute_desk_queue_depth{platform="zendesk"}'] == 1
+    assert metrics['dispute_desk_events_dead_total{platform="zendesk"}'] == 0
+    assert metrics['dispute_desk_events_retried_total{platform="jira"}'] == 0
+
+
+def test_metrics_count_retries_and_dead_letters(make_app):
+    app = make_app()
+    client = app.test_client()
+    post(client, PT_BILLING)
+    inbox = app.extensions["dispute_desk"].inbox
+    now = datetime.now(UTC)
+    for _ in range(3):  # claimed three times: two retries, then dead
+        event = inbox.claim("w", now)
+        inbox.retry(event.id, "w", now, "Zendesk answered 503")
+    event = inbox.claim("w", now)
+    inbox.finish(event.id, "w", EventStatus.DEAD, now, error="Zendesk answered 422: RecordInvalid")
+
+    metrics = parse_metrics(client.get("/metrics").get_data(as_text=True))
+
+    assert metrics['dispute_desk_events_retried_total{platform="zendesk"}'] == 3
+    assert metrics['dispute_desk_events_dead_total{platform="zendesk"}'] == 1
+    assert metrics['dispute_desk_queue_depth{platform="zendesk"}'] == 0
 
 
 def test_metrics_with_an_empty_inbox(make_app):
@@ -281,3 +312,44 @@ def test_readyz_answers_at_once_while_another_process_writes_to_sqlite(sqlite_ur
         app.extensions["dispute_desk"].engine.dispose()
     assert response.status_code == 200
     assert waited < 1.0, f"/readyz waited {waited:.1f} s for another writer"
+
+
+def test_postgresql_refuses_an_unmigrated_schema_and_db_upgrade_fixes_it(postgres_server):
+    from click.testing import CliRunner
+
+    from integration.cli import main
+    from integration.config import ConfigError
+
+    name = f"dd_fresh_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        with pytest.raises(ConfigError, match=r"the database schema is at nothing and this version needs 0001: run `dispute-desk db upgrade`"):
+            create_app(Config(database_url=url, rules_path=str(RULES)))
+        runner = CliRunner()
+        first = runner.invoke(main, ["db", "upgrade", "--database-url", url])
+        again = runner.invoke(main, ["db", "upgrade", "--database-url", url])
+        assert (first.exit_code, first.output.strip()) == (0, "schema upgraded from nothing to 0001")
+        assert (again.exit_code, again.output.strip()) == (0, "schema already at 0001")
+        app = create_app(Config(database_url=url, rules_path=str(RULES)))
+        assert app.test_client().get("/readyz").status_code == 200
+        app.extensions["dispute_desk"].engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_the_migrations_build_exactly_the_schema_the_code_declares(database_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from integration.store import metadata
+
+    engine = connect(database_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), metadata) == []
+    engine.dispose()
