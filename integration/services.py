@@ -9,13 +9,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from integration.config import Config
+from integration.config import Config, ConfigError
 from integration.inbox import Inbox
 from integration.metrics import Metrics
 from integration.rules.loader import load_ruleset, rule_files
 from integration.rules.problems import RuleSetError
 from integration.ruleset import RuleSet
-from integration.config import ConfigError
 from integration.store import connect, create_schema, is_postgres
 
 log = logging.getLogger("dispute_desk.rules")
