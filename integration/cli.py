@@ -19,7 +19,7 @@ import click
 from flask import Flask
 from flask.cli import ScriptInfo, pass_script_info
 
-from integration import engine, explain, platforms
+from integration import clock, engine, explain, platforms
 from integration.inbox import EventStatus
 from integration.logs import configure as configure_logging
 from integration.rules.loader import check_rules, load_ruleset
@@ -59,7 +59,7 @@ def _load_app(info: ScriptInfo) -> Flask:
 # ---- serve and worker ----------------------------------------------------------------------
 
 
-@main.command(help="Web and worker in one process, for a single machine.")
+@main.command(help="Web, worker and deadline clock in one process, for a single machine.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="Worker threads.")
@@ -83,7 +83,7 @@ def serve(info: ScriptInfo, host: str, port: int, workers: int) -> None:
             thread.join(timeout=10)
 
 
-@main.command(help="Worker only (the Procfile's worker process).")
+@main.command(help="Worker and deadline clock (the Procfile's worker process).")
 @click.option("--threads", default=2, show_default=True, type=int)
 @pass_script_info
 def worker(info: ScriptInfo, threads: int) -> None:
@@ -105,8 +105,12 @@ def _start_workers(app: Flask, count: int, stop: threading.Event) -> list[thread
     _stop_on_sigterm()
     services = app.extensions["dispute_desk"]
     adapters = platforms.build_adapters(services)
-    threads = [threading.Thread(target=_watch_rules, args=(services.rules, stop), name="rules-watcher", daemon=True)]
-    threads[0].start()
+    threads = [
+        threading.Thread(target=_watch_rules, args=(services.rules, stop), name="rules-watcher", daemon=True),
+        threading.Thread(target=clock.run, args=(services.engine, services.inbox, stop, services.config.clock_tick), name="clock", daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
     for index in range(max(count, 1)):
         worker = platforms.make_worker(services, adapters)
         thread = threading.Thread(target=worker.run, args=(stop,), name=f"worker-{index}", daemon=True)

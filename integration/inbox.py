@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -101,6 +101,21 @@ class Inbox:
         now: datetime,
     ) -> bool:
         """Store an event; False when this delivery was stored before (a redelivery)."""
+        with writing(self.engine) as connection:
+            return self.add_in(connection, platform, delivery_id, ticket_id, source_type, payload, headers, now)
+
+    def add_in(
+        self,
+        connection: Connection,
+        platform: str,
+        delivery_id: str,
+        ticket_id: str,
+        source_type: str,
+        payload: str,
+        headers: dict[str, str],
+        now: datetime,
+    ) -> bool:
+        """`add`, inside a transaction the caller holds (the clock stores breaches this way)."""
         row = {
             "platform": platform,
             "delivery_id": delivery_id,
@@ -115,9 +130,8 @@ class Inbox:
         }
         # ON CONFLICT DO NOTHING: a redelivery is an ordinary outcome, not an error (no
         # exception, no ERROR line in PostgreSQL's log); both engines speak it.
-        statement = _insert_ignoring_duplicates(self.engine).values(**row).returning(inbox.c.id)
-        with writing(self.engine) as connection:
-            return connection.execute(statement).scalar() is not None
+        statement = _insert_ignoring_duplicates(connection.engine).values(**row).returning(inbox.c.id)
+        return connection.execute(statement).scalar() is not None
 
     def claim(self, owner: str, now: datetime) -> StoredEvent | None:
         """Lease the oldest available event whose ticket has nothing older still to do."""

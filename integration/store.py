@@ -16,6 +16,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -93,6 +94,8 @@ deadlines = Table(
     Column("pause_while", String(), nullable=False),
     Column("rule_id", String(), nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    Column("remaining_seconds", Float),  # while paused: the (business) time left
+    Column("breached_at", DateTime),
     UniqueConstraint("ticket_key", "name", name="uq_deadline_ticket_name"),
 )
 Index("ix_deadlines_due", deadlines.c.status, deadlines.c.due_at)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.base import Adapter, AdapterFailure, Conflict, PermanentFailure, TemporaryFailure
-from integration import deadlines, engine
+from integration import deadlines, engine, internal_events
 from integration.idempotency import log_applied, logged_keys, with_references, without_applied
 from integration.inbox import EventStatus, Inbox, RetryPolicy, StoredEvent
 from integration.plan import Plan
@@ -75,8 +75,9 @@ class Worker:
         if adapter is None:
             raise EventRejected(f"no adapter configured for {stored.platform}")
         try:
-            event = adapter.normalize(json.loads(stored.payload), stored.headers)
-        except ValueError as error:
+            payload = json.loads(stored.payload)
+            event = internal_events.parse(payload, stored.delivery_id) if internal_events.is_internal(payload) else adapter.normalize(payload, stored.headers)
+        except (ValueError, KeyError) as error:
             raise EventRejected(f"not a ticket event: {error}") from None
         reason = adapter.own_actor_reason(event)
         if reason:
@@ -90,7 +91,7 @@ class Worker:
             except Conflict:
                 log.info("ticket changed while planning; re-reading", extra={"event_id": stored.id, "ticket": stored.ticket_key})
                 continue
-            timers = self._record(stored, plan, now)
+            timers = self._record(stored, plan, ruleset, now)
             outcome = outcome_of(plan, written, timers)
             if already:
                 outcome["already_applied"] = already
@@ -114,11 +115,13 @@ class Worker:
         on_ticket = adapter.references_on_ticket(plan.event) if stored.attempts > 1 else set()
         return without_applied(plan, stored.delivery_id, on_ticket, logged)
 
-    def _record(self, stored: StoredEvent, plan: Plan, now: datetime) -> dict[str, list[str]]:
-        """The action log and the deadlines, in one transaction, right after the write."""
+    def _record(self, stored: StoredEvent, plan: Plan, ruleset: RuleSet, now: datetime) -> dict[str, list[str]]:
+        """The action log and the deadlines, in one transaction, right after the write: the
+        event first meets, pauses or resumes running deadlines, then starts its own."""
         with writing(self.inbox.engine) as connection:
             log_applied(connection, stored.id, stored.ticket_key, [note.key for note in plan.effects.notes], now)
-            return deadlines.record(connection, stored.ticket_key, plan, now)
+            observed = deadlines.observe(connection, stored.ticket_key, plan.event, ruleset, now)
+            return {**observed, **deadlines.record(connection, stored.ticket_key, plan, now)}
 
     def _retry_or_bury(self, stored: StoredEvent, now: datetime, failure: AdapterFailure) -> None:
         if stored.attempts >= self.policy.max_attempts:
