@@ -307,3 +307,17 @@ def test_a_checklist_as_subtasks_is_created_once_in_one_bulk_call(make_app, fake
     desk.deliver(comment, "wh-2")
     desk.work()
     assert len(fake_jira.issue("DD-7")["fields"]["subtasks"]) == len(items)  # not twice
+
+
+def test_the_deadline_a_rule_starts_becomes_the_issue_due_date(cloud):
+    desk, _issue, payload = cloud
+    desk.deliver(payload, "wh-1")
+
+    [event] = desk.work()
+
+    [deadline] = event.outcome["deadlines"]
+    assert deadline == "first-response"
+    [edit] = [w for w in desk.fake.writes() if w.method == "PUT"]
+    due = edit.json["fields"]["duedate"]
+    assert desk.fake.issue("DD-7")["fields"]["duedate"] == due
+    assert due >= datetime.now(UTC).date().isoformat()

@@ -76,11 +76,22 @@ def edit_request(plan: Plan, departments: Mapping[str, Department], issue: Mappi
             fields["assignee"] = {"accountId": target["assignee"]} if cloud else {"name": target["assignee"]}
     if labels:
         update["labels"] = labels
+    due = _due_date(plan, issue)
+    if due:
+        fields["duedate"] = due
     notes = [*effects.notes, *extra_notes]
     if notes:
         service_desk = issue.get("fields", {}).get("project", {}).get("projectTypeKey") == "service_desk"
         update["comment"] = [{"add": _comment(note, cloud, service_desk)} for note in notes]
     return EditRequest(fields, update, effects.status)
+
+
+def _due_date(plan: Plan, issue: Mapping[str, Any]) -> str | None:
+    """Agents see the earliest deadline the plan starts as the issue's due date, where the
+    issue has that field (it is absent when the project's screens leave it out)."""
+    if not plan.effects.deadlines or "duedate" not in issue.get("fields", {}):
+        return None
+    return min(deadline.due_at for deadline in plan.effects.deadlines).date().isoformat()
 
 
 def _components(current: Sequence[str], wanted: str, departments: Mapping[str, Department]) -> list[dict[str, str]]:
