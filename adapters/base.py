@@ -7,7 +7,7 @@ clients are passed in, so tests hand them a client pointed at a local fake serve
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from integration.events import TicketEvent
 from integration.plan import NoteEffect, Plan
@@ -49,3 +49,14 @@ class Adapter(Protocol):
 
     def references_on_ticket(self, event: TicketEvent) -> set[str]:
         """The dispute-desk references (`dd:...`) in the ticket's recent comments."""
+
+
+@runtime_checkable
+class BatchAdapter(Adapter, Protocol):
+    """An adapter that can write many tickets' plans in one bulk call (many breaches at once)."""
+
+    def batchable(self, plan: Plan) -> bool:
+        """Whether this plan fits one entry of a bulk update."""
+
+    def apply_many(self, plans: list[Plan]) -> dict[str, dict[str, Any] | AdapterFailure]:
+        """Write the plans; per ticket id, a record of what was sent, or why it failed."""

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every benchmark in bench/ (figures only; nothing asserts a timing).
-#   bench/run_all.sh            full runs (each under ~60 s on 2 cores)
+#   bench/run_all.sh            full runs (each under ~60 s on 2 cores; worker.py ~90 s)
 #   bench/run_all.sh --quick    short runs
 # PYTHON defaults to the project's virtualenv; PG_URL to the local PostgreSQL server
 # (set PG_URL= to skip the PostgreSQL run).
@@ -21,4 +21,16 @@ if [ -n "$PG_URL" ]; then
     run bench/ack.py --database-url "$PG_URL" "$@"
 fi
 run bench/engine.py "$@"
+if [ -n "$PG_URL" ]; then
+    run bench/worker.py --database-url "$PG_URL" "$@"
+    run bench/ack_latency.py --database-url "$PG_URL" "$@"
+else
+    run bench/worker.py "$@"
+    run bench/ack_latency.py "$@"
+fi
+if [ -n "$PG_URL" ]; then
+    run bench/clock.py --database-url "$PG_URL" "$@"
+else
+    run bench/clock.py "$@"
+fi
 exit $status

@@ -18,6 +18,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     from integration import errors, ops
     from integration.config import Config
+    from integration.feedback import page as feedback_page
     from integration.services import Services
     from integration.webhooks import jira, zendesk
 
@@ -29,6 +30,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(ops.blueprint)
     app.register_blueprint(zendesk.blueprint)
     app.register_blueprint(jira.blueprint)
+    feedback_page.init_app(app)
     from integration.cli import register_commands
 
     register_commands(app)

@@ -75,10 +75,17 @@ def transition(deadline: Deadline, event: TicketEvent, now: datetime, calendar: 
         left = max(calendar.open_seconds_between(now, deadline.due_at), 0.0)
         return {"status": "paused", "remaining_seconds": left, "due_at": None}
     if deadline.status == "paused" and not waiting and event.status is not None:
-        rest = timedelta(seconds=deadline.remaining_seconds or 0.0)
-        due = calendar.add(now, Duration(rest, business=True)) if rest else now
-        return {"status": "running", "due_at": to_db(due), "remaining_seconds": None}
+        return {"status": "running", "due_at": to_db(resumed_due_at(deadline.remaining_seconds or 0.0, now, calendar)), "remaining_seconds": None}
     return None
+
+
+def resumed_due_at(remaining_seconds: float, now: datetime, calendar: Calendar) -> datetime:
+    """When a paused deadline falls due again. A pause rarely starts on a whole second, and
+    durations are whole seconds: the calendar adds those, the fraction is added after."""
+    whole = int(remaining_seconds)
+    fraction = timedelta(seconds=remaining_seconds - whole)
+    start = calendar.add(now, Duration(timedelta(seconds=whole), business=True)) if whole else now
+    return start + fraction
 
 
 def calendar_for(deadline: Deadline, ruleset: RuleSet) -> Calendar:
@@ -102,7 +109,9 @@ def observe(connection: Connection, ticket_key: str, event: TicketEvent, ruleset
 
 def record(connection: Connection, ticket_key: str, plan: Plan, now: datetime) -> dict[str, list[str]]:
     """Starts and cancellations the rules asked for. Starting a deadline that is already
-    running changes nothing: a repeated event must not double it or push it back."""
+    running changes nothing when the same rule asks again: a repeated event must not double it
+    or push it back. Another rule restarts it: a ticket re-routed to another department gives
+    that department its own time to answer."""
     started: list[str] = []
     cancelled: list[str] = []
     for name in plan.effects.cancel_deadlines:
@@ -115,9 +124,9 @@ def record(connection: Connection, ticket_key: str, plan: Plan, now: datetime) -
             cancelled.append(name)
     for deadline in plan.effects.deadlines:
         existing = connection.execute(
-            select(deadlines.c.id, deadlines.c.status).where(deadlines.c.ticket_key == ticket_key, deadlines.c.name == deadline.name)
+            select(deadlines.c.id, deadlines.c.status, deadlines.c.rule_id).where(deadlines.c.ticket_key == ticket_key, deadlines.c.name == deadline.name)
         ).first()
-        if existing is not None and existing.status in ACTIVE:
+        if existing is not None and existing.status in ACTIVE and existing.rule_id == deadline.rule_id:
             continue
         values: dict[str, Any] = {
             "status": "running",
@@ -138,6 +147,16 @@ def record(connection: Connection, ticket_key: str, plan: Plan, now: datetime) -
             connection.execute(update(deadlines).where(deadlines.c.id == existing.id).values(**values))
         started.append(deadline.name)
     return {"started": started, "cancelled": cancelled}
+
+
+def withdraw(connection: Connection, ticket_key: str, names: list[str], started_at: datetime) -> None:
+    """Cancel the deadlines started at `started_at` (by one event whose write was refused)."""
+    if names:
+        connection.execute(
+            update(deadlines)
+            .where(deadlines.c.ticket_key == ticket_key, deadlines.c.name.in_(names), deadlines.c.status == "running", deadlines.c.started_at == to_db(started_at))
+            .values(status="cancelled", updated_at=to_db(started_at))
+        )
 
 
 def listing(connection: Connection, ticket_key: str | None = None, limit: int = 200) -> list[Any]:

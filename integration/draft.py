@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from integration.conditions import Facts
-from integration.events import TicketEvent, priority_rank
-from integration.plan import Effects, NoteEffect
+from integration.events import EventKind, TicketEvent, priority_rank
+from integration.feedback.writeback import add_answer
+from integration.plan import Effects, FeedbackRequest, NoteEffect
 from integration.ruleset import Rule, RuleSet
 
 CHECKLIST_MARKER = "dd-checklist-"  # a tag per checklist: added once per ticket, however often events repeat
@@ -36,6 +37,7 @@ class Draft:
     facts: Facts
     effects: Effects = field(default_factory=Effects)
     texts: list[PendingText] = field(default_factory=list)
+    feedback_texts: list[PendingText] = field(default_factory=list)
     explicit_priority: str | None = None
     priority_floors: list[str] = field(default_factory=list)
     department_rule: str | None = None
@@ -80,15 +82,26 @@ class Draft:
         assert self.rule is not None
         self.texts.append(PendingText(key, template, public, self.rule, extra))
 
+    def ask_feedback(self, template: str) -> None:
+        assert self.rule is not None
+        self.feedback_texts.append(PendingText(f"feedback:{self.rule.id}:{template}", template, True, self.rule))
+
     def finish(self) -> Effects:
         effects = self.effects
+        if EventKind.FEEDBACK_RECEIVED in self.event.kinds:
+            add_answer(effects, self.event, self.language)
         effects.priority = self._final_priority()
         effects.add_tags = [tag for tag in effects.add_tags if tag not in self.event.tags]
         effects.remove_tags = [tag for tag in effects.remove_tags if tag in self.event.tags]
         if effects.status == self.event.status:
             effects.status = None
         effects.notes.extend(self._render(text) for text in self.texts)
+        effects.feedback = [self._feedback_request(text) for text in self.feedback_texts]
         return effects
+
+    def _feedback_request(self, text: PendingText) -> FeedbackRequest:
+        department = self.effects.department or self.facts.department
+        return FeedbackRequest(text.template, self.language, text.rule.id, text.key, department, template_context(self, text))
 
     def _final_priority(self) -> str | None:
         target = self.explicit_priority or self.event.priority

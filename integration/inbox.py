@@ -65,6 +65,13 @@ class StoredEvent:
     available_at: datetime
     last_error: str | None
     outcome: dict[str, Any] | None
+    replays: int = 0
+
+    @property
+    def may_have_written(self) -> bool:
+        """An earlier run of this event (a retry, a lease taken over, a replay) may have
+        reached the ticket before it was cut short."""
+        return self.attempts > 1 or self.replays > 0
 
     @classmethod
     def from_row(cls, row: Any) -> StoredEvent:
@@ -82,6 +89,7 @@ class StoredEvent:
             available_at=from_db(row.available_at),  # type: ignore[arg-type]
             last_error=row.last_error,
             outcome=json.loads(row.outcome) if row.outcome else None,
+            replays=row.replays,
         )
 
 
@@ -135,6 +143,15 @@ class Inbox:
 
     def claim(self, owner: str, now: datetime) -> StoredEvent | None:
         """Lease the oldest available event whose ticket has nothing older still to do."""
+        claimed = self._claim(owner, now, 1)
+        return claimed[0] if claimed else None
+
+    def claim_batch(self, owner: str, now: datetime, platform: str, source_type: str, limit: int) -> list[StoredEvent]:
+        """Lease up to `limit` more available events of one kind on one platform, each for a
+        different ticket (breaches written together in one bulk update)."""
+        return self._claim(owner, now, limit, inbox.c.platform == platform, inbox.c.source_type == source_type)
+
+    def _claim(self, owner: str, now: datetime, limit: int, *only: Any) -> list[StoredEvent]:
         other = inbox.alias("other")
         same_ticket = other.c.ticket_key == inbox.c.ticket_key
         # Blocked: an older event of the ticket is still to do, or any of its events is in
@@ -150,20 +167,20 @@ class Inbox:
         )
         query = (
             select(inbox.c.id)
-            .where(inbox.c.status == EventStatus.PENDING.value, inbox.c.available_at <= to_db(now), ~blocked)
+            .where(inbox.c.status == EventStatus.PENDING.value, inbox.c.available_at <= to_db(now), ~blocked, *only)
             .order_by(inbox.c.available_at, inbox.c.id)
-            .limit(1)
+            .limit(limit)
         )
         if is_postgres(self.engine):
             query = query.with_for_update(skip_locked=True, of=inbox)
         try:
             with writing(self.engine) as connection:
-                event_id = connection.execute(query).scalar()
-                if event_id is None:
-                    return None
+                event_ids = list(connection.execute(query).scalars())
+                if not event_ids:
+                    return []
                 connection.execute(
                     update(inbox)
-                    .where(inbox.c.id == event_id)
+                    .where(inbox.c.id.in_(event_ids))
                     .values(
                         status=EventStatus.LEASED.value,
                         lease_owner=owner,
@@ -171,10 +188,10 @@ class Inbox:
                         attempts=inbox.c.attempts + 1,
                     )
                 )
-                row = connection.execute(select(inbox).where(inbox.c.id == event_id)).one()
+                rows = connection.execute(select(inbox).where(inbox.c.id.in_(event_ids)).order_by(inbox.c.available_at, inbox.c.id))
+                return [StoredEvent.from_row(row) for row in rows]
         except IntegrityError:
-            return None  # another worker leased this ticket's event first; try again later
-        return StoredEvent.from_row(row)
+            return []  # another worker leased one of these tickets' events first; try again later
 
     def finish(self, event_id: int, owner: str, status: EventStatus, now: datetime, outcome: dict[str, Any] | None = None, error: str | None = None) -> bool:
         """Mark a leased event done, skipped or dead; False if the lease was lost meanwhile."""
@@ -192,6 +209,19 @@ class Inbox:
             )
         return result.rowcount == 1
 
+    def renew(self, event_id: int, owner: str, until: datetime, connection: Connection | None = None) -> bool:
+        """Extend a lease still held; False once it was lost (expired and taken, or settled).
+        Inside the caller's transaction when given one."""
+        statement = (
+            update(inbox)
+            .where(inbox.c.id == event_id, inbox.c.status == EventStatus.LEASED.value, inbox.c.lease_owner == owner)
+            .values(lease_expires_at=to_db(until))
+        )
+        if connection is not None:
+            return connection.execute(statement).rowcount == 1
+        with writing(self.engine) as own:
+            return own.execute(statement).rowcount == 1
+
     def release_expired(self, now: datetime) -> int:
         """Leases of workers that died go back to pending, to be processed again."""
         with writing(self.engine) as connection:
@@ -208,7 +238,15 @@ class Inbox:
             result = connection.execute(
                 update(inbox)
                 .where(inbox.c.id == event_id, inbox.c.status != EventStatus.LEASED.value)
-                .values(status=EventStatus.PENDING.value, attempts=0, available_at=to_db(now), finished_at=None, last_error=None, outcome=None)
+                .values(
+                    status=EventStatus.PENDING.value,
+                    attempts=0,
+                    replays=inbox.c.replays + 1,
+                    available_at=to_db(now),
+                    finished_at=None,
+                    last_error=None,
+                    outcome=None,
+                )
             )
         return result.rowcount == 1
 

@@ -1,5 +1,5 @@
-"""Prometheus text exposition. Queue figures come from the database, so every web and
-worker process reports the same totals; request counters are per process."""
+"""Prometheus text exposition. Queue and feedback figures come from the database, so every
+web and worker process reports the same totals; request counters are per process."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import Engine
+
+from integration.feedback.store import counts as feedback_counts
 from integration.inbox import EventStatus, Inbox
 
 
@@ -28,6 +31,7 @@ class Metrics:
             lines.append(f"# TYPE dispute_desk_{name} counter")
             lines.extend(_sample(name, labels, value) for (n, labels), value in sorted(counters.items()) if n == name)
         lines.extend(_queue(inbox, now))
+        lines.extend(_feedback(inbox.engine))
         return "\n".join(lines) + "\n"
 
 
@@ -76,3 +80,36 @@ def _totals(counts: dict[tuple[str, str], int], platforms: list[str], retries: d
         lines += [f"# HELP dispute_desk_{name} {text}", f"# TYPE dispute_desk_{name} {kind}"]
         lines += [_sample(name, [("platform", platform)], value(platform)) for platform in platforms]
     return lines
+
+
+_RATINGS_HELP = (
+    "Answered requests by rating, counting the latest answer of each resolution "
+    "(an answer changed from 2 to 4 moves from rating 2 to rating 4)."
+)
+
+
+def _feedback(engine: Engine) -> list[str]:
+    """Feedback requests sent, answers received, and ratings, per platform and department
+    (department="" when the ticket had none)."""
+    with engine.connect() as connection:
+        figures = feedback_counts(connection)
+    groups = sorted(set(figures.requests) | set(figures.answers), key=lambda g: (g[0], g[1] or ""))
+    lines = [
+        "# HELP dispute_desk_feedback_requests_total Feedback requests sent (one per resolution).",
+        "# TYPE dispute_desk_feedback_requests_total counter",
+        *(_sample("feedback_requests_total", _labels(p, d), figures.requests.get((p, d), 0)) for p, d in groups),
+        "# HELP dispute_desk_feedback_answers_total Feedback answers received, every submission (changed answers too).",
+        "# TYPE dispute_desk_feedback_answers_total counter",
+        *(_sample("feedback_answers_total", _labels(p, d), figures.answers.get((p, d), 0)) for p, d in groups),
+        f"# HELP dispute_desk_feedback_ratings {_RATINGS_HELP}",
+        "# TYPE dispute_desk_feedback_ratings gauge",
+    ]
+    for platform, department in groups:
+        for rating in range(1, 6):
+            value = figures.ratings.get((platform, department, rating), 0)
+            lines.append(_sample("feedback_ratings", [*_labels(platform, department), ("rating", str(rating))], value))
+    return lines
+
+
+def _labels(platform: str, department: str | None) -> list[tuple[str, str]]:
+    return [("platform", platform), ("department", department or "")]

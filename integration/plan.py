@@ -7,6 +7,7 @@ condition's result with the value it saw, so a plan explains itself in logs and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -69,11 +70,15 @@ class DeadlineStart:
 
 @dataclass(frozen=True)
 class FeedbackRequest:
-    """Rendered later, when the signed link exists (the engine holds no secrets)."""
+    """Rendered later, when the signed link exists (the engine holds no secrets): `context`
+    is everything the template needs but `feedback_url`."""
 
     template: str
     language: str
     rule_id: str
+    key: str = ""
+    department: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from adapters import jira, zendesk
 from adapters.base import Adapter
 from adapters.dryrun import DryRunAdapter
 from integration.events import TicketEvent
+from integration.feedback.links import FeedbackLinks
 from integration.services import Services
 from integration.worker import Worker
 
@@ -65,4 +66,5 @@ def _jira_adapter(services: Services) -> Adapter:
 
 
 def make_worker(services: Services, adapters: Mapping[str, Adapter]) -> Worker:
-    return Worker(services.inbox, adapters, services.rules)
+    config = services.config
+    return Worker(services.inbox, adapters, services.rules, feedback=FeedbackLinks(config.secret_key, config.public_url))

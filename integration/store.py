@@ -49,6 +49,8 @@ inbox = Table(
     Column("received_at", DateTime, nullable=False),
     Column("status", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
+    # Replays start attempts afresh; this says an earlier run may have written already.
+    Column("replays", Integer, nullable=False, default=0, server_default="0"),
     Column("available_at", DateTime, nullable=False),
     Column("lease_owner", String()),
     Column("lease_expires_at", DateTime),
@@ -99,6 +101,39 @@ deadlines = Table(
     UniqueConstraint("ticket_key", "name", name="uq_deadline_ticket_name"),
 )
 Index("ix_deadlines_due", deadlines.c.status, deadlines.c.due_at)
+
+# Feedback: one request per resolution (a ticket solved, reopened and solved again is asked
+# again), and every answer submitted (the latest one per resolution counts).
+feedback_requests = Table(
+    "feedback_requests",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("ticket_id", String(), nullable=False),
+    Column("ticket_key", String(), nullable=False),
+    Column("resolution", String(), nullable=False),
+    Column("department", String()),
+    Column("language", String(8), nullable=False),
+    Column("sent_at", DateTime, nullable=False),
+    UniqueConstraint("platform", "ticket_id", "resolution", name="uq_feedback_request_resolution"),
+)
+Index("ix_feedback_requests_sent", feedback_requests.c.sent_at)
+
+feedback_answers = Table(
+    "feedback_answers",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("ticket_id", String(), nullable=False),
+    Column("ticket_key", String(), nullable=False),
+    Column("resolution", String(), nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("comment", Text),
+    Column("language", String(8), nullable=False),
+    Column("department", String()),
+    Column("submitted_at", DateTime, nullable=False),
+)
+Index("ix_feedback_answers_resolution", feedback_answers.c.platform, feedback_answers.c.ticket_id, feedback_answers.c.resolution, feedback_answers.c.id)
 
 
 def to_db(moment: datetime) -> datetime:

@@ -12,14 +12,26 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
-from adapters.base import Adapter, AdapterFailure, Conflict, PermanentFailure, TemporaryFailure
+from adapters.base import (
+    Adapter,
+    AdapterFailure,
+    BatchAdapter,
+    Conflict,
+    PermanentFailure,
+    TemporaryFailure,
+)
 from integration import deadlines, engine, internal_events
+from integration.events import TicketEvent
+from integration.feedback.links import FeedbackLinks
+from integration.feedback.store import record_request
 from integration.idempotency import log_applied, logged_keys, with_references, without_applied
 from integration.inbox import EventStatus, Inbox, RetryPolicy, StoredEvent
 from integration.plan import Plan
@@ -29,15 +41,33 @@ from integration.store import writing
 log = logging.getLogger("dispute_desk.worker")
 
 CONFLICT_RETRIES = 3
+BREACH_SOURCE = "dispute-desk:deadline_breached"
+BULK_LIMIT = 100  # Zendesk's update_many takes at most 100 tickets a call
+
+T = TypeVar("T")
 
 
 class EventRejected(Exception):
     """The stored payload cannot be made into a ticket event; retrying will not help."""
 
 
+class LeaseLost(Exception):
+    """This worker's lease ran out and another worker may have the event: write nothing."""
+
+
 def worker_name() -> str:
     """Unique per Worker, even for sibling threads built by one thread: leases tell them apart."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class Batched:
+    """A breach planned and waiting for the bulk write."""
+
+    stored: StoredEvent
+    plan: Plan
+    already: list[str]
+    recorded: dict[str, list[str]]
 
 
 @dataclass
@@ -48,30 +78,57 @@ class Worker:
     owner: str = field(default_factory=worker_name)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     rng: random.Random = field(default_factory=random.Random)
+    # Seconds on a monotonic clock, to extend a lease by the time spent since the claim
+    # (`now` stays the claim's time: time is an argument, tests drive it).
+    elapsed: Callable[[], float] = time.monotonic
+    batch_size: int = BULK_LIMIT  # breaches written together, where the platform can
+    feedback: FeedbackLinks = field(default_factory=lambda: FeedbackLinks(None, ""))  # no SECRET_KEY: none sent
 
     def step(self, now: datetime) -> StoredEvent | None:
-        """Process at most one event; returns it, or None when nothing was due."""
+        """Process at most one event (or one batch of breaches); returns the first, or None
+        when nothing was due."""
         stored = self.inbox.claim(self.owner, now)
         if stored is None:
             return None
+        adapter = self.adapters.get(stored.platform)
+        if stored.source_type == BREACH_SOURCE and isinstance(adapter, BatchAdapter) and self.batch_size > 1:
+            self._step_batch(stored, adapter, now)
+            return stored
+        result = self._guarded(stored, now, partial(self.process, stored, now))
+        if result is not None:
+            self._finish(stored, now, *result)
+        return stored
+
+    def _guarded(self, stored: StoredEvent, now: datetime, work: Callable[[], T]) -> T | None:
+        """Run one event's work; if it fails, settle the event (retry, dead letter, or leave
+        it to the worker that took it over) and return None."""
         try:
-            status, outcome = self.process(stored, now)
-        except TemporaryFailure as failure:
-            self._retry_or_bury(stored, now, failure)
-        except (PermanentFailure, EventRejected) as failure:
-            self._bury(stored, now, str(failure))
+            return work()
+        except LeaseLost:
+            log.warning("lease lost before writing; another worker has the event", extra={"event_id": stored.id, "ticket": stored.ticket_key})
+        except (TemporaryFailure, PermanentFailure, EventRejected) as failure:
+            self._fail(stored, now, failure)
         except Exception as error:  # a bug must not lose the event: back off, then dead-letter
             log.exception("unexpected error", extra={"event_id": stored.id, "ticket": stored.ticket_key})
             self._retry_or_bury(stored, now, TemporaryFailure(f"{type(error).__name__}: {error}"))
-        else:
-            if self.inbox.finish(stored.id, self.owner, status, now, outcome):
-                log.info("event %s", status.value, extra={"event_id": stored.id, "ticket": stored.ticket_key, **_log_fields(outcome)})
-            else:
-                log.warning("lease lost before the event was settled; another worker has it", extra={"event_id": stored.id, "ticket": stored.ticket_key})
-        return stored
+        return None
 
-    def process(self, stored: StoredEvent, now: datetime) -> tuple[EventStatus, dict[str, Any]]:
-        adapter = self.adapters.get(stored.platform)
+    def _fail(self, stored: StoredEvent, now: datetime, failure: Exception) -> None:
+        if isinstance(failure, Conflict):
+            # Only batched writes get here: the event goes round again, alone, re-read.
+            self._retry_or_bury(stored, now, TemporaryFailure(str(failure), retry_after=0.0))
+        elif isinstance(failure, TemporaryFailure):
+            self._retry_or_bury(stored, now, failure)
+        else:
+            self._bury(stored, now, str(failure))
+
+    def _finish(self, stored: StoredEvent, now: datetime, status: EventStatus, outcome: dict[str, Any]) -> None:
+        if self.inbox.finish(stored.id, self.owner, status, now, outcome):
+            log.info("event %s", status.value, extra={"event_id": stored.id, "ticket": stored.ticket_key, **_log_fields(outcome)})
+        else:
+            log.warning("lease lost before the event was settled; another worker has it", extra={"event_id": stored.id, "ticket": stored.ticket_key})
+
+    def _event(self, stored: StoredEvent, adapter: Adapter | None) -> tuple[Adapter, TicketEvent]:
         if adapter is None:
             raise EventRejected(f"no adapter configured for {stored.platform}")
         try:
@@ -79,31 +136,98 @@ class Worker:
             event = internal_events.parse(payload, stored.delivery_id) if internal_events.is_internal(payload) else adapter.normalize(payload, stored.headers)
         except (ValueError, KeyError) as error:
             raise EventRejected(f"not a ticket event: {error}") from None
+        return adapter, event
+
+    def process(self, stored: StoredEvent, now: datetime) -> tuple[EventStatus, dict[str, Any]]:
+        adapter, event = self._event(stored, self.adapters.get(stored.platform))
         reason = adapter.own_actor_reason(event)
         if reason:
             return EventStatus.SKIPPED, {"skipped": reason}
         ruleset = self.rules()
+        started = self.elapsed()
+        recorded: dict[str, list[str]] = {}  # over every round: a re-plan after a conflict repeats nothing
         for _ in range(CONFLICT_RETRIES):
-            plan = with_references(engine.plan(adapter.refresh(event), ruleset, now), stored.delivery_id)
-            plan, already = self._unapplied(stored, adapter, plan)
+            plan, already = self._plan(stored, adapter, event, ruleset, now)
+            timers = self._before_write(stored, plan, ruleset, now, now + timedelta(seconds=self.elapsed() - started))
+            recorded = merge_changes(recorded, timers)
             try:
                 written = adapter.apply(plan, []) if plan.effects.writes_ticket() else {"writes": 0}
+            except PermanentFailure:
+                self._withdraw_deadlines(stored, timers.get("started", []), now)
+                raise
             except Conflict:
                 log.info("ticket changed while planning; re-reading", extra={"event_id": stored.id, "ticket": stored.ticket_key})
                 continue
-            timers = self._record(stored, plan, ruleset, now)
-            outcome = outcome_of(plan, written, timers)
-            if already:
-                outcome["already_applied"] = already
-            outcome["warnings"] += written.pop("warnings", [])
-            if plan.effects.feedback:
-                # Feedback links need the feedback page, which this version does not serve yet:
-                # say so on the event rather than drop the request silently.
-                unsent = [request.template for request in plan.effects.feedback]
-                outcome["warnings"].append(f"feedback request not sent (no feedback page yet): {', '.join(unsent)}")
-                log.warning("feedback request not sent", extra={"event_id": stored.id, "ticket": stored.ticket_key, "templates": unsent})
-            return EventStatus.DONE, outcome
+            return EventStatus.DONE, self._written(stored, plan, written, recorded, already, now)
         raise TemporaryFailure(f"the ticket kept changing ({CONFLICT_RETRIES} conflicts in a row)")
+
+    def _written(self, stored: StoredEvent, plan: Plan, written: dict[str, Any], recorded: dict[str, list[str]], already: list[str], now: datetime) -> dict[str, Any]:
+        """Log what landed and describe the event's outcome."""
+        self._log_applied(stored, plan, now)
+        outcome = outcome_of(plan, written, recorded)
+        if already:
+            outcome["already_applied"] = already
+        outcome["warnings"] += written.pop("warnings", [])
+        for warning in plan.warnings:
+            if warning.startswith("feedback request not sent"):
+                log.warning(warning, extra={"event_id": stored.id, "ticket": stored.ticket_key})
+        return outcome
+
+    # ---- breaches in bulk ----------------------------------------------------------------
+
+    def _step_batch(self, first: StoredEvent, adapter: BatchAdapter, now: datetime) -> None:
+        """Many deadlines missed at once: plan each breach, then write every escalation that
+        fits a bulk update in one call; the others take the ordinary path, one by one."""
+        batch = [first, *self.inbox.claim_batch(self.owner, now, first.platform, BREACH_SOURCE, self.batch_size - 1)]
+        if len(batch) == 1:  # one PUT beats a bulk job and its status poll
+            single = self._guarded(first, now, partial(self.process, first, now))
+            if single is not None:
+                self._finish(first, now, *single)
+            return
+        started = self.elapsed()
+        waiting: list[Batched] = []
+        for stored in batch:
+            planned = self._guarded(stored, now, partial(self._plan_batched, stored, adapter, now, started))
+            if isinstance(planned, Batched):
+                waiting.append(planned)
+            elif planned is not None:
+                self._finish(stored, now, *planned)
+        if waiting:
+            self._write_batch(waiting, adapter, now)
+
+    def _plan_batched(self, stored: StoredEvent, adapter: BatchAdapter, now: datetime, started: float) -> Batched | tuple[EventStatus, dict[str, Any]]:
+        _, event = self._event(stored, adapter)
+        ruleset = self.rules()
+        plan, already = self._plan(stored, adapter, event, ruleset, now)
+        if not plan.effects.writes_ticket() or not adapter.batchable(plan):
+            return self.process(stored, now)  # nothing to write, or not in one bulk entry
+        return Batched(stored, plan, already, self._before_write(stored, plan, ruleset, now, now + timedelta(seconds=self.elapsed() - started)))
+
+    def _write_batch(self, waiting: list[Batched], adapter: BatchAdapter, now: datetime) -> None:
+        answers: dict[str, dict[str, Any] | AdapterFailure]
+        try:
+            if len(waiting) == 1:
+                answers = {waiting[0].plan.event.ticket_id: adapter.apply(waiting[0].plan, [])}
+            else:
+                answers = adapter.apply_many([item.plan for item in waiting])
+        except AdapterFailure as failure:  # the call itself failed: every ticket in it
+            answers = {item.plan.event.ticket_id: failure for item in waiting}
+        for item in waiting:
+            answer = answers.get(item.plan.event.ticket_id, TemporaryFailure("the bulk update did not report this ticket"))
+            if isinstance(answer, AdapterFailure):
+                if isinstance(answer, PermanentFailure):
+                    self._withdraw_deadlines(item.stored, item.recorded.get("started", []), now)
+                self._fail(item.stored, now, answer)
+                continue
+            outcome = self._guarded(item.stored, now, partial(self._written, item.stored, item.plan, answer, item.recorded, item.already, now))
+            if outcome is not None:
+                self._finish(item.stored, now, EventStatus.DONE, outcome)
+
+    def _plan(self, stored: StoredEvent, adapter: Adapter, event: TicketEvent, ruleset: RuleSet, now: datetime) -> tuple[Plan, list[str]]:
+        """Plan from the ticket as it is now, feedback links made, minus what already landed."""
+        plan = engine.plan(adapter.refresh(event), ruleset, now)
+        plan = self.feedback.with_links(plan, ruleset, stored.delivery_id, now)
+        return self._unapplied(stored, adapter, with_references(plan, stored.delivery_id))
 
     def _unapplied(self, stored: StoredEvent, adapter: Adapter, plan: Plan) -> tuple[Plan, list[str]]:
         """Drop notes this event already wrote: recorded in the action log, or, when the
@@ -112,16 +236,43 @@ class Worker:
             return plan, []
         with self.inbox.engine.connect() as connection:
             logged = logged_keys(connection, stored.id)
-        on_ticket = adapter.references_on_ticket(plan.event) if stored.attempts > 1 else set()
+        on_ticket = adapter.references_on_ticket(plan.event) if stored.may_have_written else set()
         return without_applied(plan, stored.delivery_id, on_ticket, logged)
 
-    def _record(self, stored: StoredEvent, plan: Plan, ruleset: RuleSet, now: datetime) -> dict[str, list[str]]:
-        """The action log and the deadlines, in one transaction, right after the write: the
-        event first meets, pauses or resumes running deadlines, then starts its own."""
+    def _before_write(self, stored: StoredEvent, plan: Plan, ruleset: RuleSet, now: datetime, at: datetime) -> dict[str, list[str]]:
+        """One transaction before the write. First the lease fences it: only its holder
+        writes, and holds it for a whole lease from `at` (the time spent since the claim
+        added), far longer than one request may take (API_TIMEOUT_SECONDS). Then deadlines:
+        the event meets, pauses or resumes running ones, then starts its own; safe to repeat,
+        and stored before the write because a retry re-plans from a ticket already routed,
+        where the rule that starts them no longer matches."""
+        with writing(self.inbox.engine) as connection:
+            if not self.inbox.renew(stored.id, self.owner, at + self.inbox.lease, connection):
+                raise LeaseLost()
+            observed = deadlines.observe(connection, stored.ticket_key, plan.event, ruleset, now)
+            return merge_changes(observed, deadlines.record(connection, stored.ticket_key, plan, now))
+
+    def _withdraw_deadlines(self, stored: StoredEvent, names: list[str], now: datetime) -> None:
+        """A write the platform refused for good (a closed ticket, say) routed nothing: the
+        deadlines this event started would only escalate a ticket nobody was asked to answer."""
+        with writing(self.inbox.engine) as connection:
+            deadlines.withdraw(connection, stored.ticket_key, names, now)
+
+    def _log_applied(self, stored: StoredEvent, plan: Plan, now: datetime) -> None:
+        """The action log, and the feedback requests sent (now or by an earlier run)."""
         with writing(self.inbox.engine) as connection:
             log_applied(connection, stored.id, stored.ticket_key, [note.key for note in plan.effects.notes], now)
-            observed = deadlines.observe(connection, stored.ticket_key, plan.event, ruleset, now)
-            return {**observed, **deadlines.record(connection, stored.ticket_key, plan, now)}
+            if self.feedback.secret_key:
+                for request in plan.effects.feedback:
+                    record_request(
+                        connection,
+                        platform=plan.event.platform,
+                        ticket_id=plan.event.ticket_id,
+                        resolution=stored.delivery_id,
+                        language=request.language,
+                        department=request.department,
+                        now=now,
+                    )
 
     def _retry_or_bury(self, stored: StoredEvent, now: datetime, failure: AdapterFailure) -> None:
         if stored.attempts >= self.policy.max_attempts:
@@ -171,6 +322,15 @@ def outcome_of(plan: Plan, written: dict[str, Any], timers: dict[str, list[str]]
             if trace.listened
         ],
     }
+
+
+def merge_changes(*changes: dict[str, list[str]]) -> dict[str, list[str]]:
+    """{state: [deadline names]} from several steps, keeping every name each step reported."""
+    merged: dict[str, list[str]] = {}
+    for change in changes:
+        for state, names in change.items():
+            merged.setdefault(state, []).extend(names)
+    return merged
 
 
 def _log_fields(outcome: dict[str, Any]) -> dict[str, Any]:

@@ -326,13 +326,13 @@ def test_postgresql_refuses_an_unmigrated_schema_and_db_upgrade_fixes_it(postgre
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        with pytest.raises(ConfigError, match=r"the database schema is at nothing and this version needs 0002: run `dispute-desk db upgrade`"):
+        with pytest.raises(ConfigError, match=r"the database schema is at nothing and this version needs 0004: run `dispute-desk db upgrade`"):
             create_app(Config(database_url=url, rules_path=str(RULES)))
         runner = CliRunner()
         first = runner.invoke(main, ["db", "upgrade", "--database-url", url])
         again = runner.invoke(main, ["db", "upgrade", "--database-url", url])
-        assert (first.exit_code, first.output.strip()) == (0, "schema upgraded from nothing to 0002")
-        assert (again.exit_code, again.output.strip()) == (0, "schema already at 0002")
+        assert (first.exit_code, first.output.strip()) == (0, "schema upgraded from nothing to 0004")
+        assert (again.exit_code, again.output.strip()) == (0, "schema already at 0004")
         app = create_app(Config(database_url=url, rules_path=str(RULES)))
         assert app.test_client().get("/readyz").status_code == 200
         app.extensions["dispute_desk"].engine.dispose()

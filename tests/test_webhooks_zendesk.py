@@ -113,11 +113,12 @@ def test_rotated_secrets_both_verify(make_app):
         (b"", "empty body: expected a JSON ticket event"),
         (b"{not json", "body is not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
         (b"[1, 2]", None),
+        (COMMENT_ADDED.read_text().encode("utf-16"), "body is not UTF-8 (JSON webhooks must be UTF-8): 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"),
         ((REAL / "zendesk_event_user_deleted_real_delivery_raw_body.txt").read_bytes(), "zen:event-type:user.deleted is not a ticket event"),
         ((REAL / "zendesk_event_user_active_changed_docs.json").read_bytes(), None),
         ((REAL / "zendesk_trigger_webhook_body_template_placeholders.json").read_bytes(), None),
     ],
-    ids=["empty", "not-json", "array", "user-deleted", "user-active-changed", "unrendered-template"],
+    ids=["empty", "not-json", "array", "utf-16", "user-deleted", "user-active-changed", "unrendered-template"],
 )
 def test_bodies_that_are_not_ticket_events_get_400_with_a_reason(client, app, body, reason):
     response = post(client, body, zendesk_headers(body, invocation="inv-1"))
@@ -125,6 +126,13 @@ def test_bodies_that_are_not_ticket_events_get_400_with_a_reason(client, app, bo
     message = response.get_json()["error"]
     assert message if reason is None else message == reason
     assert stored(app) == []
+
+
+def test_a_utf8_body_with_a_byte_order_mark_is_stored_without_it(client, app):
+    body = b"\xef\xbb\xbf" + COMMENT_ADDED.read_bytes()
+    assert post(client, body, zendesk_headers(body)).status_code == 202
+    [row] = stored(app)
+    assert json.loads(row.payload) == load_json(COMMENT_ADDED)
 
 
 def test_bodies_over_one_mebibyte_get_413(client, app):

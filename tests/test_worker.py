@@ -233,7 +233,8 @@ def test_a_permanent_failure_is_dead_at_once_with_the_message(services):
     event = services.inbox.get(event_id)
     assert (event.status, event.last_error, event.attempts) == (EventStatus.DEAD, message, 1)
     assert len(platform.applied) == 1
-    assert deadline_rows(services) == []  # nothing recorded for a write that never happened
+    # Started before the write, withdrawn when it was refused: nothing left to escalate.
+    assert {(row.name, row.status) for row in deadline_rows(services)} == {("first-response", "cancelled")}
 
 
 def test_temporary_failures_up_to_max_attempts_end_dead_with_the_count(services):

@@ -115,8 +115,15 @@ class JiraAdapter:
     cloud: bool = True
     own_account: str | None = None
     platform: str = "jira"
-    _issues: dict[str, Issue] = field(default_factory=dict)  # read for this event, by issue id
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    # The issue as read for the event being planned, kept for its write: per thread, since
+    # worker threads share the adapter, and one must never write from another's read.
+    _read: threading.local = field(default_factory=threading.local)
+
+    @property
+    def _issues(self) -> dict[str, Issue]:
+        if not hasattr(self._read, "issues"):
+            self._read.issues = {}
+        return self._read.issues  # type: ignore[no-any-return]
 
     def start(self) -> list[str]:
         me = self._call(self.client.myself)
@@ -134,21 +141,18 @@ class JiraAdapter:
 
     def refresh(self, event: TicketEvent) -> TicketEvent:
         issue = self._call(lambda: self.client.issue(event.ticket_id))
-        with self._lock:
-            self._issues[event.ticket_id] = issue
+        self._issues[event.ticket_id] = issue
         settings = self.rules().settings
         return refresh(event, issue.raw, settings.jira_statuses or None, settings.jira_priorities or None)
 
     def references_on_ticket(self, event: TicketEvent) -> set[str]:
-        with self._lock:
-            issue = self._issues.get(event.ticket_id)
+        issue = self._issues.get(event.ticket_id)
         raw = issue.raw if issue is not None else self._call(lambda: self.client.issue(event.ticket_id)).raw
         comments = raw.get("fields", {}).get("comment", {}).get("comments", [])
         return references_in([adf_to_text(c.get("body")) if isinstance(c.get("body"), dict) else str(c.get("body", "")) for c in comments])
 
     def apply(self, plan: Plan, extra_notes: list[NoteEffect]) -> dict[str, Any]:
-        with self._lock:
-            issue = self._issues.pop(plan.event.ticket_id)
+        issue = self._issues.pop(plan.event.ticket_id)
         ruleset = self.rules()
         request = edit_request(plan, ruleset.departments, issue.raw, self.cloud, ruleset.settings.jira_priorities, extra_notes)
         writes: list[dict[str, Any]] = []

@@ -11,6 +11,8 @@ hook keeps the Retry-After it saw: the inbox owns backoff, and no worker blocks.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +24,7 @@ from zenpy.lib.api_objects import Ticket
 from zenpy.lib.endpoint import EndpointFactory
 from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyException
 
-from adapters.base import Conflict, PermanentFailure, TemporaryFailure
+from adapters.base import AdapterFailure, Conflict, PermanentFailure, TemporaryFailure
 from adapters.zendesk.normalize import normalize, refresh
 from integration.events import TicketEvent
 from integration.idempotency import references_in
@@ -32,6 +34,7 @@ from integration.ruleset import Department, RuleSet
 log = logging.getLogger("dispute_desk.zendesk")
 
 STATUS_TO_ZENDESK = {"on_hold": "hold"}
+BULK_LIMIT = 100  # update_many: "an array of up to 100 ticket objects"
 NOTE_SEPARATOR = "\n\n———\n\n"
 
 
@@ -46,15 +49,17 @@ def make_client(subdomain: str, email: str | None, token: str | None, oauth_toke
     return Zenpy(subdomain=subdomain, timeout=timeout, ratelimit_budget=1, disable_cache=True, session=session, **credentials)
 
 
-@dataclass
-class RetryAfterHook:
-    """Remembers the last Retry-After the API sent, which zenpy does not surface."""
+class RetryAfterHook(threading.local):
+    """Remembers the last Retry-After the API sent, which zenpy does not surface. Worker
+    threads share one client, so each thread keeps its own: one thread's 429 must not lend
+    its wait to another thread's failure."""
 
     retry_after: float | None = None
+    rate_limited: bool = False
 
     def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        value = response.headers.get("Retry-After")
-        self.retry_after = _seconds(value) if response.status_code in (429, 503) else None
+        self.rate_limited = response.status_code == 429
+        self.retry_after = _seconds(response.headers.get("Retry-After")) if response.status_code in (429, 503) else None
 
 
 def _seconds(value: str | None) -> float | None:
@@ -69,36 +74,87 @@ def _seconds(value: str | None) -> float | None:
 
 def update_bodies(plan: Plan, group_id: Callable[[str], int | None], extra_notes: Sequence[NoteEffect] = ()) -> list[dict[str, Any]]:
     """The request bodies for one plan: one PUT, or two when it carries both internal notes
-    and a public reply (a Zendesk update holds a single comment)."""
+    and a public reply (a Zendesk update holds a single comment).
+
+    With two, the first carries only the internal notes and the second everything else: the
+    tags that mark a checklist or an acknowledgement as done land with the reply, never
+    before it, so a second write that fails leaves nothing marked done that was not."""
     effects = plan.effects
-    ticket: dict[str, Any] = {"safe_update": True}
-    if plan.event.version:
-        ticket["updated_stamp"] = plan.event.version
+    changes: dict[str, Any] = {}
     group = group_id(effects.department) if effects.department else None
     if group is not None:
-        ticket["group_id"] = group
+        changes["group_id"] = group
     if effects.priority:
-        ticket["priority"] = effects.priority
+        changes["priority"] = effects.priority
     if effects.status:
-        ticket["status"] = STATUS_TO_ZENDESK.get(effects.status, effects.status)
+        changes["status"] = STATUS_TO_ZENDESK.get(effects.status, effects.status)
     if effects.add_tags or effects.remove_tags:
         # The single-ticket update has no additional_tags/remove_tags (only update_many
         # does): send the whole list, read just before, and let safe_update catch a race.
         kept = [tag for tag in plan.event.tags if tag not in effects.remove_tags]
-        ticket["tags"] = kept + [tag for tag in effects.add_tags if tag not in kept]
+        changes["tags"] = kept + [tag for tag in effects.add_tags if tag not in kept]
     notes = [*effects.notes, *extra_notes]
     internal = [note.body for note in notes if not note.public]
     public = [note.body for note in notes if note.public]
-    bodies = [ticket]
-    if internal:
-        ticket["comment"] = {"body": NOTE_SEPARATOR.join(internal), "public": False}
-    if public:
-        reply = {"comment": {"body": NOTE_SEPARATOR.join(public), "public": True}}
-        if internal:
-            bodies.append(reply)  # the second write carries no safe_update: the first changed the stamp
+    guard: dict[str, Any] = {"safe_update": True}
+    if plan.event.version:
+        guard["updated_stamp"] = plan.event.version
+    if internal and public:
+        # The second write's guard is the stamp the first write returns (the writer adds it).
+        return [
+            {**guard, "comment": {"body": NOTE_SEPARATOR.join(internal), "public": False}},
+            {**changes, "comment": {"body": NOTE_SEPARATOR.join(public), "public": True}},
+        ]
+    if internal or public:
+        changes["comment"] = {"body": NOTE_SEPARATOR.join(internal or public), "public": bool(public)}
+    return [{**guard, **changes}] if changes else []
+
+
+def bulk_entry(plan: Plan, group_id: Callable[[str], int | None]) -> dict[str, Any]:
+    """One ticket's entry in an `update_many` batch. Unlike the single update, the bulk one
+    takes tag deltas (`additional_tags`/`remove_tags`), so no tag list read earlier is sent."""
+    effects = plan.effects
+    entry: dict[str, Any] = {"id": int(plan.event.ticket_id), "safe_update": True}
+    if plan.event.version:
+        entry["updated_stamp"] = plan.event.version
+    group = group_id(effects.department) if effects.department else None
+    if group is not None:
+        entry["group_id"] = group
+    if effects.priority:
+        entry["priority"] = effects.priority
+    if effects.status:
+        entry["status"] = STATUS_TO_ZENDESK.get(effects.status, effects.status)
+    if effects.add_tags:
+        entry["additional_tags"] = list(effects.add_tags)
+    if effects.remove_tags:
+        entry["remove_tags"] = list(effects.remove_tags)
+    if effects.notes:
+        entry["comment"] = {"body": NOTE_SEPARATOR.join(note.body for note in effects.notes), "public": effects.notes[0].public}
+    return entry
+
+
+def fits_one_entry(plan: Plan) -> bool:
+    """A bulk entry holds one comment: notes all internal, or all public."""
+    return len({note.public for note in plan.effects.notes}) <= 1
+
+
+def job_results(job: Mapping[str, Any]) -> dict[str, dict[str, Any] | AdapterFailure]:
+    """A finished job status, per ticket id: success, or the failure in the inbox's terms."""
+    answers: dict[str, dict[str, Any] | AdapterFailure] = {}
+    for result in job.get("results") or []:
+        ticket_id = str(result.get("id"))
+        if result.get("success") or result.get("status") == "Updated":
+            answers[ticket_id] = {"writes": 1, "bulk_job": job.get("id")}
+            continue
+        error, details = str(result.get("error", "")), str(result.get("details", ""))
+        detail = f"Zendesk bulk update: {error}: {details}".rstrip(": ")
+        if error == "UpdateConflict":
+            answers[ticket_id] = Conflict(detail)
+        elif error in ("RecordInvalid", "RecordNotFound", "PermissionDenied", "InvalidValue"):
+            answers[ticket_id] = PermanentFailure(detail)
         else:
-            ticket.update(reply)
-    return [body for body in bodies if set(body) - {"safe_update", "updated_stamp"}]
+            answers[ticket_id] = TemporaryFailure(detail)
+    return answers
 
 
 @dataclass(frozen=True)
@@ -133,6 +189,11 @@ class ZendeskAdapter:
     directory: GroupDirectory = field(default_factory=GroupDirectory)
     platform: str = "zendesk"
     hook: RetryAfterHook = field(default_factory=RetryAfterHook)
+    # A bulk update is a background job: poll its status up to `job_polls` times, `wait`ing
+    # between polls (time.sleep; tests pass their own).
+    job_polls: int = 30
+    job_poll_seconds: float = 1.0
+    wait: Callable[[float], None] = time.sleep
 
     def __post_init__(self) -> None:
         self.client.tickets.session.hooks["response"].append(self.hook)
@@ -170,10 +231,44 @@ class ZendeskAdapter:
     def apply(self, plan: Plan, extra_notes: list[NoteEffect]) -> dict[str, Any]:
         departments = self.rules().departments
         bodies = update_bodies(plan, lambda dept: self.directory.id_for(departments[dept]), extra_notes)
-        for body in bodies:
+        stamp: str | None = None
+        for index, body in enumerate(bodies):
+            if index and stamp:
+                body = {"safe_update": True, "updated_stamp": stamp, **body}  # guarded by the first write's stamp
             ticket = Ticket(id=int(plan.event.ticket_id), **body)
-            self._call(lambda ticket=ticket: self.client.tickets.update(ticket))
+            result = self._call(lambda ticket=ticket: self.client.tickets.update(ticket))
+            stamp = _updated_at(result)
         return {"writes": len(bodies), "bodies": bodies, "warnings": self._routing_warnings(plan, departments)}
+
+    def batchable(self, plan: Plan) -> bool:
+        return fits_one_entry(plan)
+
+    def apply_many(self, plans: list[Plan]) -> dict[str, dict[str, Any] | AdapterFailure]:
+        """Write many plans with `update_many`, at most 100 tickets a call, and wait for each
+        job to finish: its results say, ticket by ticket, what landed."""
+        departments = self.rules().departments
+        answers: dict[str, dict[str, Any] | AdapterFailure] = {}
+        for start in range(0, len(plans), BULK_LIMIT):
+            chunk = plans[start : start + BULK_LIMIT]
+            entries = [bulk_entry(plan, lambda dept: self.directory.id_for(departments[dept])) for plan in chunk]
+            tickets = [Ticket(**entry) for entry in entries]
+            job = self._call(lambda tickets=tickets: self.client.tickets.update(tickets))
+            answers.update(self._finished_job(str(job.id)))
+            for plan, entry in zip(chunk, entries, strict=True):
+                written = answers.get(plan.event.ticket_id)
+                if isinstance(written, dict):
+                    written.update(bodies=[entry], warnings=self._routing_warnings(plan, departments))
+        return answers
+
+    def _finished_job(self, job_id: str) -> dict[str, dict[str, Any] | AdapterFailure]:
+        for poll in range(self.job_polls):
+            if poll:
+                self.wait(self.job_poll_seconds)
+            job = self._get_json(EndpointFactory("job_statuses")(id=job_id))["job_status"]
+            if job.get("status") in ("completed", "failed", "killed"):
+                return job_results(job)
+        waited = (self.job_polls - 1) * self.job_poll_seconds
+        raise TemporaryFailure(f"Zendesk bulk update job {job_id} still running after {waited:g} s")
 
     def _routing_warnings(self, plan: Plan, departments: Mapping[str, Department]) -> list[str]:
         department = plan.effects.department
@@ -201,6 +296,18 @@ class ZendeskAdapter:
             raise TemporaryFailure(f"Zendesk unreachable: {type(error).__name__}") from None
         except ZenpyException as error:
             raise TemporaryFailure(f"zenpy: {error}") from None
+        except ValueError:
+            # zenpy reads Retry-After with int(): "1.5" or an HTTP date raise inside it.
+            if not self.hook.rate_limited:
+                raise
+            raise TemporaryFailure("Zendesk rate limit (429)", self.hook.retry_after) from None
+
+
+def _updated_at(result: Any) -> str | None:
+    """The ticket's new updated_at from an update's answer (a TicketAudit), if it says."""
+    ticket = getattr(result, "ticket", None)
+    value = getattr(ticket, "updated_at", None)
+    return value if isinstance(value, str) else None
 
 
 def _failure(response: requests.Response | None, message: str) -> Exception:

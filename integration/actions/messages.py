@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from integration.actions.base import Action, register
 from integration.draft import Draft
-from integration.plan import FeedbackRequest
 from integration.rules.context import ParseContext
 from integration.rules.nodes import Node
 
@@ -64,5 +63,5 @@ class RequestFeedback(Action):
         return cls(template) if template else None
 
     def contribute(self, draft: Draft) -> str:
-        draft.effects.feedback.append(FeedbackRequest(self.template, draft.language, draft.rule_id))
+        draft.ask_feedback(self.template)
         return f"feedback request {self.template} ({draft.language})"

@@ -47,9 +47,18 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise ApiError(400, "empty body: expected a JSON ticket event")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return json.loads(body_text(body))
+    except json.JSONDecodeError as error:
         raise ApiError(400, f"body is not valid JSON: {error}") from None
+
+
+def body_text(body: bytes) -> str:
+    """JSON between systems is UTF-8 (RFC 8259 section 8.1); a byte-order mark is tolerated
+    and dropped, so the stored text parses again in the worker."""
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ApiError(400, f"body is not UTF-8 (JSON webhooks must be UTF-8): {error}") from None
 
 
 def hmac_sha256(secret: str, message: bytes) -> bytes:
@@ -80,7 +89,7 @@ class Delivery:
 def store_deliveries(platform: str, deliveries: Sequence[Delivery], body: bytes, now: datetime) -> ResponseReturnValue:
     """Store every part, then answer: 202 if anything was new, 200 if all were seen before."""
     services = current_app.extensions["dispute_desk"]
-    text = body.decode("utf-8")
+    text = body_text(body)
     new = []
     for delivery in deliveries:
         try:

@@ -1,0 +1,48 @@
+"""Feedback requests made real: the worker turns each `FeedbackRequest` of a plan into a
+public comment carrying a signed link, once the plan is made (the engine holds no secret).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from integration.feedback import tokens
+from integration.plan import NoteEffect, Plan
+from integration.ruleset import RuleSet
+
+
+@dataclass(frozen=True)
+class FeedbackLinks:
+    secret_key: str | None
+    public_url: str
+    valid_for: timedelta = tokens.VALID_FOR
+
+    def with_links(self, plan: Plan, ruleset: RuleSet, resolution: str, now: datetime) -> Plan:
+        """The plan with its feedback requests rendered as public comments; without a
+        SECRET_KEY nothing is sent, and the plan says why."""
+        requests = plan.effects.feedback
+        if not requests:
+            return plan
+        if not self.secret_key:
+            unsent = ", ".join(request.template for request in requests)
+            return replace(plan, warnings=(*plan.warnings, f"feedback request not sent (SECRET_KEY is not set): {unsent}"))
+        notes = [self._comment(plan, ruleset, request_index, resolution, now) for request_index in range(len(requests))]
+        return replace(plan, effects=replace(plan.effects, notes=[*plan.effects.notes, *notes]))
+
+    def _comment(self, plan: Plan, ruleset: RuleSet, index: int, resolution: str, now: datetime) -> NoteEffect:
+        request = plan.effects.feedback[index]
+        assert self.secret_key is not None
+        token = tokens.issue(
+            self.secret_key,
+            plan.event.platform,
+            plan.event.ticket_id,
+            resolution,
+            request.language,
+            request.department,
+            now,
+            self.valid_for,
+        )
+        context = {**request.context, "feedback_url": tokens.url(self.public_url, token)}
+        body = ruleset.templates[request.template].render(request.language, ruleset.settings.default_language, context)
+        return NoteEffect(key=request.key, body=body, public=True)
