@@ -30,7 +30,12 @@ class PermanentFailure(AdapterFailure):
 
 
 class Conflict(AdapterFailure):
-    """The ticket changed since it was read (409 on safe_update): re-read, re-plan, retry."""
+    """The ticket changed since it was read (409 on safe_update): re-read, re-plan, retry.
+    `partial`: an earlier write of the same plan had landed (the first of two)."""
+
+    def __init__(self, message: str, retry_after: float | None = None, partial: bool = False) -> None:
+        super().__init__(message, retry_after)
+        self.partial = partial
 
 
 class Adapter(Protocol):

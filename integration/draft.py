@@ -124,7 +124,7 @@ def template_context(draft: Draft, text: PendingText) -> dict[str, Any]:
     default_language = ruleset.settings.default_language
     return {
         "ticket": {
-            "id": event.ticket_id,
+            "id": event.display_id or event.ticket_id,  # what the customer sees: DD-7, not 10010
             "subject": event.subject,
             "description": event.description,
             "status": event.status or "",

@@ -91,6 +91,7 @@ class TicketEvent:
     rating: int | None = None
     feedback_comment: str | None = None
     url: str | None = None
+    display_id: str | None = None  # the ticket as people name it, when not its id (a Jira key: DD-7)
     # Opaque platform state the writer needs (e.g. Zendesk's updated_at for safe_update).
     version: str | None = None
 

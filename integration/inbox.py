@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -193,15 +194,27 @@ class Inbox:
         except IntegrityError:
             return []  # another worker leased one of these tickets' events first; try again later
 
-    def finish(self, event_id: int, owner: str, status: EventStatus, now: datetime, outcome: dict[str, Any] | None = None, error: str | None = None) -> bool:
-        """Mark a leased event done, skipped or dead; False if the lease was lost meanwhile."""
-        return self._settle(event_id, owner, status=status.value, finished_at=to_db(now), outcome=_json(outcome), last_error=error)
+    def finish(
+        self,
+        event_id: int,
+        owner: str,
+        status: EventStatus,
+        now: datetime,
+        outcome: dict[str, Any] | None = None,
+        error: str | None = None,
+        also: Callable[[Connection], None] | None = None,
+    ) -> bool:
+        """Mark a leased event done, skipped or dead; False if the lease was lost meanwhile.
+        `also` runs in the same transaction, and is kept even then: what it records happened."""
+        return self._settle(event_id, owner, also, status=status.value, finished_at=to_db(now), outcome=_json(outcome), last_error=error)
 
     def retry(self, event_id: int, owner: str, available_at: datetime, error: str) -> bool:
-        return self._settle(event_id, owner, status=EventStatus.PENDING.value, available_at=to_db(available_at), last_error=error)
+        return self._settle(event_id, owner, None, status=EventStatus.PENDING.value, available_at=to_db(available_at), last_error=error)
 
-    def _settle(self, event_id: int, owner: str, **values: Any) -> bool:
+    def _settle(self, event_id: int, owner: str, also: Callable[[Connection], None] | None, **values: Any) -> bool:
         with writing(self.engine) as connection:
+            if also is not None:
+                also(connection)
             result = connection.execute(
                 update(inbox)
                 .where(inbox.c.id == event_id, inbox.c.status == EventStatus.LEASED.value, inbox.c.lease_owner == owner)

@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection
+
 from adapters.base import (
     Adapter,
     AdapterFailure,
@@ -61,6 +63,15 @@ def worker_name() -> str:
 
 
 @dataclass(frozen=True)
+class Settled:
+    """How an event ends, and what to record in the same transaction (the action log)."""
+
+    status: EventStatus
+    outcome: dict[str, Any]
+    record: Callable[[Connection], None] | None = None
+
+
+@dataclass(frozen=True)
 class Batched:
     """A breach planned and waiting for the bulk write."""
 
@@ -96,7 +107,7 @@ class Worker:
             return stored
         result = self._guarded(stored, now, partial(self.process, stored, now))
         if result is not None:
-            self._finish(stored, now, *result)
+            self._finish(stored, now, result)
         return stored
 
     def _guarded(self, stored: StoredEvent, now: datetime, work: Callable[[], T]) -> T | None:
@@ -122,8 +133,9 @@ class Worker:
         else:
             self._bury(stored, now, str(failure))
 
-    def _finish(self, stored: StoredEvent, now: datetime, status: EventStatus, outcome: dict[str, Any]) -> None:
-        if self.inbox.finish(stored.id, self.owner, status, now, outcome):
+    def _finish(self, stored: StoredEvent, now: datetime, settled: Settled) -> None:
+        status, outcome = settled.status, settled.outcome
+        if self.inbox.finish(stored.id, self.owner, status, now, outcome, also=settled.record):
             log.info("event %s", status.value, extra={"event_id": stored.id, "ticket": stored.ticket_key, **_log_fields(outcome)})
         else:
             log.warning("lease lost before the event was settled; another worker has it", extra={"event_id": stored.id, "ticket": stored.ticket_key})
@@ -138,16 +150,17 @@ class Worker:
             raise EventRejected(f"not a ticket event: {error}") from None
         return adapter, event
 
-    def process(self, stored: StoredEvent, now: datetime) -> tuple[EventStatus, dict[str, Any]]:
+    def process(self, stored: StoredEvent, now: datetime) -> Settled:
         adapter, event = self._event(stored, self.adapters.get(stored.platform))
         reason = adapter.own_actor_reason(event)
         if reason:
-            return EventStatus.SKIPPED, {"skipped": reason}
+            return Settled(EventStatus.SKIPPED, {"skipped": reason})
         ruleset = self.rules()
         started = self.elapsed()
         recorded: dict[str, list[str]] = {}  # over every round: a re-plan after a conflict repeats nothing
+        cut_short = False  # a conflict after part of the plan landed (the first write of two)
         for _ in range(CONFLICT_RETRIES):
-            plan, already = self._plan(stored, adapter, event, ruleset, now)
+            plan, already = self._plan(stored, adapter, event, ruleset, now, cut_short)
             timers = self._before_write(stored, plan, ruleset, now, now + timedelta(seconds=self.elapsed() - started))
             recorded = merge_changes(recorded, timers)
             try:
@@ -155,15 +168,15 @@ class Worker:
             except PermanentFailure:
                 self._withdraw_deadlines(stored, timers.get("started", []), now)
                 raise
-            except Conflict:
+            except Conflict as conflict:
                 log.info("ticket changed while planning; re-reading", extra={"event_id": stored.id, "ticket": stored.ticket_key})
+                cut_short = cut_short or conflict.partial
                 continue
-            return EventStatus.DONE, self._written(stored, plan, written, recorded, already, now)
+            return self._written(stored, plan, written, recorded, already, now)
         raise TemporaryFailure(f"the ticket kept changing ({CONFLICT_RETRIES} conflicts in a row)")
 
-    def _written(self, stored: StoredEvent, plan: Plan, written: dict[str, Any], recorded: dict[str, list[str]], already: list[str], now: datetime) -> dict[str, Any]:
-        """Log what landed and describe the event's outcome."""
-        self._log_applied(stored, plan, now)
+    def _written(self, stored: StoredEvent, plan: Plan, written: dict[str, Any], recorded: dict[str, list[str]], already: list[str], now: datetime) -> Settled:
+        """The event's outcome, and what landed, to be logged as the event is settled."""
         outcome = outcome_of(plan, written, recorded)
         if already:
             outcome["already_applied"] = already
@@ -171,7 +184,8 @@ class Worker:
         for warning in plan.warnings:
             if warning.startswith("feedback request not sent"):
                 log.warning(warning, extra={"event_id": stored.id, "ticket": stored.ticket_key})
-        return outcome
+        landed = plan.effects.notes or (plan.effects.feedback and self.feedback.secret_key)
+        return Settled(EventStatus.DONE, outcome, partial(self._log_applied, stored, plan, now) if landed else None)
 
     # ---- breaches in bulk ----------------------------------------------------------------
 
@@ -182,7 +196,7 @@ class Worker:
         if len(batch) == 1:  # one PUT beats a bulk job and its status poll
             single = self._guarded(first, now, partial(self.process, first, now))
             if single is not None:
-                self._finish(first, now, *single)
+                self._finish(first, now, single)
             return
         started = self.elapsed()
         waiting: list[Batched] = []
@@ -191,11 +205,11 @@ class Worker:
             if isinstance(planned, Batched):
                 waiting.append(planned)
             elif planned is not None:
-                self._finish(stored, now, *planned)
+                self._finish(stored, now, planned)
         if waiting:
             self._write_batch(waiting, adapter, now)
 
-    def _plan_batched(self, stored: StoredEvent, adapter: BatchAdapter, now: datetime, started: float) -> Batched | tuple[EventStatus, dict[str, Any]]:
+    def _plan_batched(self, stored: StoredEvent, adapter: BatchAdapter, now: datetime, started: float) -> Batched | Settled:
         _, event = self._event(stored, adapter)
         ruleset = self.rules()
         plan, already = self._plan(stored, adapter, event, ruleset, now)
@@ -219,25 +233,23 @@ class Worker:
                     self._withdraw_deadlines(item.stored, item.recorded.get("started", []), now)
                 self._fail(item.stored, now, answer)
                 continue
-            outcome = self._guarded(item.stored, now, partial(self._written, item.stored, item.plan, answer, item.recorded, item.already, now))
-            if outcome is not None:
-                self._finish(item.stored, now, EventStatus.DONE, outcome)
+            self._finish(item.stored, now, self._written(item.stored, item.plan, answer, item.recorded, item.already, now))
 
-    def _plan(self, stored: StoredEvent, adapter: Adapter, event: TicketEvent, ruleset: RuleSet, now: datetime) -> tuple[Plan, list[str]]:
+    def _plan(self, stored: StoredEvent, adapter: Adapter, event: TicketEvent, ruleset: RuleSet, now: datetime, cut_short: bool = False) -> tuple[Plan, list[str]]:
         """Plan from the ticket as it is now, feedback links made, minus what already landed."""
         plan = engine.plan(adapter.refresh(event), ruleset, now)
         plan = self.feedback.with_links(plan, ruleset, stored.delivery_id, now)
-        return self._unapplied(stored, adapter, with_references(plan, stored.delivery_id))
+        return self._unapplied(stored, adapter, with_references(plan, stored.delivery_id), cut_short or stored.may_have_written)
 
-    def _unapplied(self, stored: StoredEvent, adapter: Adapter, plan: Plan) -> tuple[Plan, list[str]]:
+    def _unapplied(self, stored: StoredEvent, adapter: Adapter, plan: Plan, may_have_written: bool) -> tuple[Plan, list[str]]:
         """Drop notes this event already wrote: recorded in the action log, or, when the
-        event may have been cut short before (a retry or a replay), found on the ticket."""
-        if not plan.effects.notes:
+        event may have been cut short before (a retry, a replay, a conflict between two
+        writes), found on the ticket. A first run has neither to look at."""
+        if not plan.effects.notes or not may_have_written:
             return plan, []
         with self.inbox.engine.connect() as connection:
             logged = logged_keys(connection, stored.id)
-        on_ticket = adapter.references_on_ticket(plan.event) if stored.may_have_written else set()
-        return without_applied(plan, stored.delivery_id, on_ticket, logged)
+        return without_applied(plan, stored.delivery_id, adapter.references_on_ticket(plan.event), logged)
 
     def _before_write(self, stored: StoredEvent, plan: Plan, ruleset: RuleSet, now: datetime, at: datetime) -> dict[str, list[str]]:
         """One transaction before the write. First the lease fences it: only its holder
@@ -258,21 +270,21 @@ class Worker:
         with writing(self.inbox.engine) as connection:
             deadlines.withdraw(connection, stored.ticket_key, names, now)
 
-    def _log_applied(self, stored: StoredEvent, plan: Plan, now: datetime) -> None:
-        """The action log, and the feedback requests sent (now or by an earlier run)."""
-        with writing(self.inbox.engine) as connection:
-            log_applied(connection, stored.id, stored.ticket_key, [note.key for note in plan.effects.notes], now)
-            if self.feedback.secret_key:
-                for request in plan.effects.feedback:
-                    record_request(
-                        connection,
-                        platform=plan.event.platform,
-                        ticket_id=plan.event.ticket_id,
-                        resolution=stored.delivery_id,
-                        language=request.language,
-                        department=request.department,
-                        now=now,
-                    )
+    def _log_applied(self, stored: StoredEvent, plan: Plan, now: datetime, connection: Connection) -> None:
+        """The action log, and the feedback requests sent (now or by an earlier run), in the
+        transaction that settles the event."""
+        log_applied(connection, stored.id, stored.ticket_key, [note.key for note in plan.effects.notes], now)
+        if self.feedback.secret_key:
+            for request in plan.effects.feedback:
+                record_request(
+                    connection,
+                    platform=plan.event.platform,
+                    ticket_id=plan.event.ticket_id,
+                    resolution=stored.delivery_id,
+                    language=request.language,
+                    department=request.department,
+                    now=now,
+                )
 
     def _retry_or_bury(self, stored: StoredEvent, now: datetime, failure: AdapterFailure) -> None:
         if stored.attempts >= self.policy.max_attempts:

@@ -589,6 +589,31 @@ def test_a_public_acknowledgement_whose_write_fails_is_sent_on_the_retry(make_de
     assert_nothing_doubled(desk.bot_bodies(41001), desk.checklist_titles(41001), BILLING_CHECKLISTS)
 
 
+def test_an_agent_edit_between_the_two_writes_of_a_plan_doubles_nothing(make_desk):
+    """The reply's write is guarded by the stamp the notes' write returned: an agent's edit in
+    between is a conflict; the re-plan finds the notes already on the ticket and sends the rest."""
+    desk = make_desk()
+    desk.fake.tickets[41001]["via"] = {"channel": "chat", "source": {"from": {}, "to": {}, "rel": None}}
+    desk.deliver(created_payload(41001, "between-1"))
+    edits: list[str] = []
+
+    def agent_edits_after_the_first_write(response: Any, *args: Any, **kwargs: Any) -> None:
+        if response.request.method == "PUT" and not edits:
+            edits.append("done")
+            desk.fake.update_ticket(41001, subject="Cobrança em dobro (editado pelo agente)")
+
+    desk.adapters["zendesk"].client.tickets.session.hooks["response"].append(agent_edits_after_the_first_write)
+
+    [step] = desk.drain()
+
+    assert step.event.status == EventStatus.DONE and step.event.attempts == 1, step.event.last_error
+    assert [p.status for p in desk.puts(41001)][:2] == [200, 409]
+    public = [c for c in desk.fake.comments(41001) if c.get("author_id") == BOT_ID and c["public"]]
+    assert len(public) == 1
+    assert desk.fake.ticket(41001)["subject"] == "Cobrança em dobro (editado pelo agente)"
+    assert_nothing_doubled(desk.bot_bodies(41001), desk.checklist_titles(41001), BILLING_CHECKLISTS)
+
+
 def test_a_slow_worker_keeps_its_lease_by_renewing_it_before_writing(make_desk):
     """Time spent reading the ticket extends the lease: the write starts with a whole lease ahead."""
     desk = make_desk()

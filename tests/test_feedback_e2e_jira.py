@@ -205,31 +205,11 @@ def test_a_changed_answer_moves_the_csat_label(resolved):
 # ---- found while writing these tests -----------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Bug: on Jira `ticket.id` is the issue's internal numeric id (adapters/jira/normalize.py:129 "
-        "takes issue.id; integration/draft.py:127 renders it as ticket.id), so the customer's "
-        "feedback request says 'Tu caso #10010' (rules/20-templates.yaml:129) while the customer "
-        "only ever sees the issue key DD-7 (portal, e-mails). The acknowledgement (line 47) too."
-    ),
-)
 def test_the_public_request_names_the_issue_as_the_customer_knows_it(resolved):
     [request] = resolved.public()
     assert f"#{KEY}" in adf_text(request["body"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Bug: JiraAdapter.apply (adapters/jira/writer.py:164) sends the edit before _transition "
-        "looks for a transition to the rule's status (writer.py:185-192), so when the workflow has "
-        "none the event is dead-lettered (PermanentFailure) after the issue was escalated and got a "
-        "note saying it was reopened, while it is still Done. The worker assumes a permanent "
-        "failure wrote nothing (integration/worker.py:255-256, `_withdraw_deadlines`: 'refused for "
-        "good ... routed nothing'); the GET of the transitions could come before the edit."
-    ),
-)
 def test_a_rating_whose_transition_the_workflow_cannot_make_leaves_the_issue_untouched(desk):
     desk.deliver(desk.agent_moves(DONE, "Done"), "wh-resolved")  # default workflow: from Done only "Reopen" (to To Do)
     [solve] = desk.work()

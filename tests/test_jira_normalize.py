@@ -425,6 +425,7 @@ def test_cloud_issue_created_normalizes_exactly() -> None:
         rating=None,
         feedback_comment=None,
         url=f"{CLOUD_SITE}/browse/TES-41",
+        display_id="TES-41",
         version="2019-02-15T19:01:52.971-0800",
     )
 
@@ -457,6 +458,7 @@ def test_cloud_comment_created_normalizes_exactly() -> None:
         assignee_id=None,
         custom_fields={},
         url=f"{CLOUD_SITE}/browse/TES-41",
+        display_id="TES-41",
         version=None,
     )
 
@@ -513,6 +515,7 @@ def test_server_resolved_transition_normalizes_exactly() -> None:
             "duedate": None,
         },
         url=f"{SERVER_SITE}/browse/TES-4",
+        display_id="TES-4",
         version="2019-08-13T07:23:01.993+0800",
     )
 
@@ -539,6 +542,7 @@ def tes41_update(**changes: Any) -> TicketEvent:
         assignee_id=None,
         custom_fields=tes41_custom_fields("0|i0000r:r"),
         url=f"{CLOUD_SITE}/browse/TES-41",
+        display_id="TES-41",
     )
     return base.with_state(**changes)
 
@@ -968,6 +972,7 @@ def test_refresh_fills_a_cloud_comment_event_from_the_issue() -> None:
         assignee_id=None,
         custom_fields=tes41_custom_fields("0|i0000r:r"),
         url=f"{CLOUD_SITE}/browse/TES-41",
+        display_id="TES-41",
         version="2019-02-16T13:15:16.037-0800",
     )
 

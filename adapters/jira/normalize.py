@@ -258,6 +258,7 @@ def normalize(
         custom_fields=custom_fields(fields),
         url=browse_url(issue),
         version=_text(fields.get("updated")),
+        display_id=_text(_mapping(issue).get("key")),
     )
 
 

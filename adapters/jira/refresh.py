@@ -59,6 +59,7 @@ def refresh(
         custom_fields=custom_fields(fields),
         url=browse_url(issue) or event.url,
         version=_text(fields.get("updated")),
+        display_id=_text(issue.get("key")) or event.display_id,
     )
 
 

@@ -156,6 +156,9 @@ class JiraAdapter:
         ruleset = self.rules()
         request = edit_request(plan, ruleset.departments, issue.raw, self.cloud, ruleset.settings.jira_priorities, extra_notes)
         writes: list[dict[str, Any]] = []
+        # The workflow is asked first: a status it cannot reach refuses the plan before
+        # anything is written, so a refused event has changed nothing.
+        transition = self._transition_to(plan.event.ticket_id, request.transition_to, ruleset) if request.transition_to else None
         for subtasks in plan.effects.subtasks:
             created = self._create_subtasks(issue, subtasks.items)
             if created:
@@ -163,8 +166,9 @@ class JiraAdapter:
         if not request.empty:
             self._call(lambda: issue.update(fields=request.fields, update=request.update))
             writes.append({"edit": {"fields": request.fields, "update": request.update}})
-        if request.transition_to:
-            writes.append({"transition": self._transition(plan.event.ticket_id, request.transition_to, ruleset)})
+        if transition is not None:
+            self._call(lambda: self.client.transition_issue(plan.event.ticket_id, transition["id"]))
+            writes.append({"transition": str(transition.get("name"))})
         return {"writes": len(writes), "requests": writes}
 
     def _create_subtasks(self, issue: Issue, items: Sequence[str]) -> list[str]:
@@ -182,7 +186,7 @@ class JiraAdapter:
             raise PermanentFailure(f"Jira refused the checklist sub-tasks: {failed[0]}")
         return wanted
 
-    def _transition(self, issue_id: str, status: str, ruleset: RuleSet) -> str:
+    def _transition_to(self, issue_id: str, status: str, ruleset: RuleSet) -> dict[str, Any]:
         """The workflow transition that leads to `status` from where the issue is now."""
         available = self._call(lambda: self.client.transitions(issue_id))
         names = ruleset.settings.jira_statuses or None
@@ -190,8 +194,7 @@ class JiraAdapter:
         if match is None:
             offered = ", ".join(f'{t.get("name")} (to {t.get("to", {}).get("name")})' for t in available) or "none"
             raise PermanentFailure(f"no workflow transition leads to {status} from the issue's status (offered: {offered})")
-        self._call(lambda: self.client.transition_issue(issue_id, match["id"]))
-        return str(match.get("name"))
+        return dict(match)
 
     def _call(self, request: Callable[[], Any]) -> Any:
         try:

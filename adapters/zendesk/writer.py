@@ -236,7 +236,10 @@ class ZendeskAdapter:
             if index and stamp:
                 body = {"safe_update": True, "updated_stamp": stamp, **body}  # guarded by the first write's stamp
             ticket = Ticket(id=int(plan.event.ticket_id), **body)
-            result = self._call(lambda ticket=ticket: self.client.tickets.update(ticket))
+            try:
+                result = self._call(lambda ticket=ticket: self.client.tickets.update(ticket))
+            except Conflict as conflict:
+                raise Conflict(str(conflict), partial=index > 0) from None
             stamp = _updated_at(result)
         return {"writes": len(bodies), "bodies": bodies, "warnings": self._routing_warnings(plan, departments)}
 
