@@ -299,21 +299,26 @@ def zendesk(fake_zendesk, monkeypatch):
     return fake_zendesk
 
 
-@pytest.fixture
-def desk(make_app, zendesk, quick_rules):
+def build_desk(make_app, zendesk, rules_path: Path, **config: Any) -> Desk:
+    """The app on the fake Zendesk account, with a group for each department of the rules."""
     app = make_app(
-        rules_path=str(quick_rules),
+        rules_path=str(rules_path),
         zendesk_subdomain="example",
         zendesk_email="bot@example.com",
         zendesk_api_token="token",
         zendesk_webhook_secrets=(WEBHOOK_SECRET,),
+        **config,
     )
     services = app.extensions["dispute_desk"]
     for index, department in enumerate(services.rules.current.departments.values()):
         if name := department.zendesk.get("group"):
             zendesk.add_group(id=360000100 + index, name=name)
-    adapters = platforms.build_adapters(services)
-    return Desk(app, zendesk, adapters)
+    return Desk(app, zendesk, platforms.build_adapters(services))
+
+
+@pytest.fixture
+def desk(make_app, zendesk, quick_rules):
+    return build_desk(make_app, zendesk, quick_rules)
 
 
 CREATED = load_json(PAYLOADS / "zendesk" / "ticket_created_pt_billing.json")

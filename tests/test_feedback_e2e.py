@@ -15,8 +15,15 @@ from typing import Any
 import pytest
 
 from integration.inbox import EventStatus
-from tests.conftest import WEBHOOK_SECRET
-from tests.test_deadlines import BOT_ID, TICKET_ID, Desk, assert_done, quick_rules, zendesk  # noqa: F401 - fixtures
+from tests.test_deadlines import (  # noqa: F401 - fixtures
+    BOT_ID,
+    TICKET_ID,
+    Desk,
+    assert_done,
+    build_desk,
+    quick_rules,
+    zendesk,
+)
 
 SECRET_KEY = "feedback-test-secret"
 PUBLIC_URL = "https://desk.example.com"
@@ -25,22 +32,7 @@ LINK = re.compile(re.escape(PUBLIC_URL) + r"(/feedback/[A-Za-z0-9._-]+)")
 
 @pytest.fixture
 def desk(make_app, zendesk, quick_rules):  # noqa: F811 - the fixtures imported above
-    from integration import platforms
-
-    app = make_app(
-        rules_path=str(quick_rules),
-        zendesk_subdomain="example",
-        zendesk_email="bot@example.com",
-        zendesk_api_token="token",
-        zendesk_webhook_secrets=(WEBHOOK_SECRET,),
-        secret_key=SECRET_KEY,
-        public_url=PUBLIC_URL,
-    )
-    services = app.extensions["dispute_desk"]
-    for index, department in enumerate(services.rules.current.departments.values()):
-        if name := department.zendesk.get("group"):
-            zendesk.add_group(id=360000100 + index, name=name)
-    return Desk(app, zendesk, platforms.build_adapters(services))
+    return build_desk(make_app, zendesk, quick_rules, secret_key=SECRET_KEY, public_url=PUBLIC_URL)
 
 
 def public_bot_comments(desk: Desk, ticket_id: int = TICKET_ID) -> list[dict[str, Any]]:

@@ -80,14 +80,7 @@ def update_bodies(plan: Plan, group_id: Callable[[str], int | None], extra_notes
     tags that mark a checklist or an acknowledgement as done land with the reply, never
     before it, so a second write that fails leaves nothing marked done that was not."""
     effects = plan.effects
-    changes: dict[str, Any] = {}
-    group = group_id(effects.department) if effects.department else None
-    if group is not None:
-        changes["group_id"] = group
-    if effects.priority:
-        changes["priority"] = effects.priority
-    if effects.status:
-        changes["status"] = STATUS_TO_ZENDESK.get(effects.status, effects.status)
+    changes = _field_changes(plan, group_id)
     if effects.add_tags or effects.remove_tags:
         # The single-ticket update has no additional_tags/remove_tags (only update_many
         # does): send the whole list, read just before, and let safe_update catch a race.
@@ -96,9 +89,7 @@ def update_bodies(plan: Plan, group_id: Callable[[str], int | None], extra_notes
     notes = [*effects.notes, *extra_notes]
     internal = [note.body for note in notes if not note.public]
     public = [note.body for note in notes if note.public]
-    guard: dict[str, Any] = {"safe_update": True}
-    if plan.event.version:
-        guard["updated_stamp"] = plan.event.version
+    guard = _guard(plan)
     if internal and public:
         # The second write's guard is the stamp the first write returns (the writer adds it).
         return [
@@ -114,16 +105,7 @@ def bulk_entry(plan: Plan, group_id: Callable[[str], int | None]) -> dict[str, A
     """One ticket's entry in an `update_many` batch. Unlike the single update, the bulk one
     takes tag deltas (`additional_tags`/`remove_tags`), so no tag list read earlier is sent."""
     effects = plan.effects
-    entry: dict[str, Any] = {"id": int(plan.event.ticket_id), "safe_update": True}
-    if plan.event.version:
-        entry["updated_stamp"] = plan.event.version
-    group = group_id(effects.department) if effects.department else None
-    if group is not None:
-        entry["group_id"] = group
-    if effects.priority:
-        entry["priority"] = effects.priority
-    if effects.status:
-        entry["status"] = STATUS_TO_ZENDESK.get(effects.status, effects.status)
+    entry: dict[str, Any] = {"id": int(plan.event.ticket_id), **_guard(plan), **_field_changes(plan, group_id)}
     if effects.add_tags:
         entry["additional_tags"] = list(effects.add_tags)
     if effects.remove_tags:
@@ -131,6 +113,27 @@ def bulk_entry(plan: Plan, group_id: Callable[[str], int | None]) -> dict[str, A
     if effects.notes:
         entry["comment"] = {"body": NOTE_SEPARATOR.join(note.body for note in effects.notes), "public": effects.notes[0].public}
     return entry
+
+
+def _guard(plan: Plan) -> dict[str, Any]:
+    """safe_update: Zendesk refuses the write (409) if the ticket changed since it was read."""
+    guard: dict[str, Any] = {"safe_update": True}
+    if plan.event.version:
+        guard["updated_stamp"] = plan.event.version
+    return guard
+
+
+def _field_changes(plan: Plan, group_id: Callable[[str], int | None]) -> dict[str, Any]:
+    effects = plan.effects
+    changes: dict[str, Any] = {}
+    group = group_id(effects.department) if effects.department else None
+    if group is not None:
+        changes["group_id"] = group
+    if effects.priority:
+        changes["priority"] = effects.priority
+    if effects.status:
+        changes["status"] = STATUS_TO_ZENDESK.get(effects.status, effects.status)
+    return changes
 
 
 def fits_one_entry(plan: Plan) -> bool:
