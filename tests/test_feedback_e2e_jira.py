@@ -159,6 +159,7 @@ def test_a_resolved_dispute_gets_one_public_request_in_spanish_with_a_working_li
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'lang="es"' in html and "¿Cómo lo hicimos?" in html and "<script" not in html
+    assert f"Referencia: {KEY}" in html  # the key the customer knows, not the internal id
     altered = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
     assert resolved.client.get(altered).status_code == 404
 

@@ -37,7 +37,13 @@ def test_a_token_reads_back_as_the_link_it_was_issued_for():
         language="pt",
         department="finance",
         expires_at=T + timedelta(days=30),
+        reference="35436",
     )
+
+
+def test_a_jira_issue_key_travels_in_the_token_for_the_page_to_show():
+    link = tokens.read(KEY, issue(platform="jira", ticket_id="10010", reference="DD-7"), T)
+    assert (link.ticket_id, link.reference) == ("10010", "DD-7")
 
 
 def test_a_ticket_without_department_and_a_jira_issue_round_trip_too():

@@ -42,6 +42,7 @@ class FeedbackLinks:
             request.department,
             now,
             self.valid_for,
+            reference=plan.event.display_id,
         )
         context = {**request.context, "feedback_url": tokens.url(self.public_url, token)}
         body = ruleset.templates[request.template].render(request.language, ruleset.settings.default_language, context)

@@ -103,7 +103,7 @@ def _answer(services: Any, link: FeedbackLink, token: str) -> ResponseReturnValu
 def _render_form(link: FeedbackLink, rating: int | None, comment: str | None, errors: dict[str, str], until: str | None, status: int) -> ResponseReturnValue:
     return _render(
         "feedback/form.html", link.language, messages(link.language)["title"], status,
-        rating=rating, comment=comment, errors=errors, until=until, ticket=link.ticket_id, limit=COMMENT_LIMIT,
+        rating=rating, comment=comment, errors=errors, until=until, ticket=link.reference or link.ticket_id, limit=COMMENT_LIMIT,
     )
 
 

@@ -48,6 +48,7 @@ class FeedbackLink:
     language: str
     department: str | None
     expires_at: datetime
+    reference: str = ""  # what the customer calls the ticket: its id, or a Jira issue key
 
     @property
     def ticket_key(self) -> str:
@@ -63,6 +64,7 @@ def issue(
     department: str | None,
     now: datetime,
     valid_for: timedelta = VALID_FOR,
+    reference: str | None = None,
 ) -> str:
     """A token for PUBLIC_URL/feedback/<token>, valid from `now` for `valid_for`."""
     _require_aware(now)
@@ -80,6 +82,8 @@ def issue(
         "d": department,
         "exp": int((now + valid_for).timestamp()),
     }
+    if reference and reference != str(ticket_id):
+        payload["k"] = reference  # the ticket as the customer knows it (a Jira key: DD-7)
     return str(_serializer(secret_key).dumps(payload))
 
 
@@ -110,8 +114,8 @@ def _link(payload: Any) -> FeedbackLink:
     """Signed but malformed (another version's format, or a leaked key): refused as forged."""
     if not isinstance(payload, dict) or any(not isinstance(payload.get(k), t) for k, t in _KEYS.items()):
         raise TokenForged("the feedback link is malformed")
-    department = payload.get("d")
-    if payload["p"] not in PLATFORMS or payload["l"] not in LANGUAGES or not isinstance(department, str | None):
+    department, reference = payload.get("d"), payload.get("k")
+    if payload["p"] not in PLATFORMS or payload["l"] not in LANGUAGES or not isinstance(department, str | None) or not isinstance(reference, str | None):
         raise TokenForged("the feedback link is malformed")
     return FeedbackLink(
         platform=payload["p"],
@@ -120,6 +124,7 @@ def _link(payload: Any) -> FeedbackLink:
         language=payload["l"],
         department=department,
         expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+        reference=reference or payload["t"],
     )
 
 
