@@ -122,3 +122,13 @@ def test_issuing_refuses_what_could_never_be_read(overrides, error, message):
     with pytest.raises(error) as raised:
         issue(**overrides)
     assert str(raised.value) == message
+
+
+def test_while_rotating_the_first_key_signs_and_links_signed_with_the_others_still_work():
+    old_link = issue()  # signed with KEY alone, before the rotation
+    rotating = f"new-key, {KEY}"
+    assert tokens.read(rotating, old_link, T).ticket_id == "35436"
+    new_link = issue(secret_key=rotating)
+    assert tokens.read("new-key", new_link, T).ticket_id == "35436"  # after the rotation ends
+    with pytest.raises(TokenForged):
+        tokens.read(KEY, new_link, T)  # the old key alone cannot read what the new one signed

@@ -105,9 +105,12 @@ def url(public_url: str, token: str) -> str:
 
 
 def _serializer(secret_key: str) -> URLSafeSerializer:
-    if not secret_key:
+    """SECRET_KEY may list keys, comma-separated, while rotating: the first signs, and links
+    signed with any of them are still read (itsdangerous signs with the last of its list)."""
+    keys = [key.strip() for key in secret_key.split(",") if key.strip()]
+    if not keys:
         raise ValueError("a secret key is needed to sign or read feedback links (SECRET_KEY)")
-    return URLSafeSerializer(secret_key, salt=SALT)
+    return URLSafeSerializer(list(reversed(keys)), salt=SALT)
 
 
 def _link(payload: Any) -> FeedbackLink:
