@@ -12,7 +12,7 @@ import logging
 import signal
 import sys
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -255,6 +255,21 @@ def events_replay(info: ScriptInfo, event_id: int | None, all_dead: bool) -> Non
     click.echo(f"replayed {len(replayed)} event{'s' if len(replayed) != 1 else ''}" + (f"; not replayable (unknown or in flight): {missing}" if missing else ""))
     if missing and event_id is not None:
         sys.exit(1)
+
+
+@events.command("prune", help="Delete events done or skipped more than DAYS ago, their action log, and deadlines ended as long ago.")
+@click.option("--older-than", "days", required=True, type=click.FloatRange(min=1), metavar="DAYS", help="At least 1: webhooks are retried within hours.")
+@pass_script_info
+def events_prune(info: ScriptInfo, days: float) -> None:
+    from integration import deadlines as timers
+    from integration.store import writing
+
+    services = _load_app(info).extensions["dispute_desk"]
+    before = datetime.now(UTC) - timedelta(days=days)
+    pruned = services.inbox.prune(before)
+    with writing(services.engine) as connection:
+        ended = timers.prune(connection, before)
+    click.echo(f"pruned {pruned} event{'s' if pruned != 1 else ''} and {ended} ended deadline{'s' if ended != 1 else ''} from before {before:%Y-%m-%d %H:%M} UTC; dead, pending and running ones are kept")
 
 
 # ---- deadlines ------------------------------------------------------------------------------

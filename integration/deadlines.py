@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from integration.calendars import WALL_CLOCK, Calendar, Duration
 from integration.events import EventKind, TicketEvent
@@ -157,6 +157,13 @@ def withdraw(connection: Connection, ticket_key: str, names: list[str], started_
             .where(deadlines.c.ticket_key == ticket_key, deadlines.c.name.in_(names), deadlines.c.status == "running", deadlines.c.started_at == to_db(started_at))
             .values(status="cancelled", updated_at=to_db(started_at))
         )
+
+
+def prune(connection: Connection, ended_before: datetime) -> int:
+    """Delete deadlines met, breached or cancelled before `ended_before` (running and paused
+    ones stay, however old): the ticket's history is on the ticket."""
+    ended = deadlines.c.status.in_(("met", "breached", "cancelled"))
+    return connection.execute(delete(deadlines).where(ended, deadlines.c.updated_at < to_db(ended_before))).rowcount
 
 
 def listing(connection: Connection, ticket_key: str | None = None, limit: int = 200) -> list[Any]:

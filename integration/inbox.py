@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, exists, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from integration.store import from_db, inbox, is_postgres, to_db, writing
+from integration.store import action_log, from_db, inbox, is_postgres, to_db, writing
 
 
 class EventStatus(str, enum.Enum):
@@ -262,6 +262,16 @@ class Inbox:
                 )
             )
         return result.rowcount == 1
+
+    def prune(self, finished_before: datetime) -> int:
+        """Delete events done or skipped before `finished_before`, with their action log.
+        Dead events stay until replayed; pending and leased ones are never touched. A delivery
+        pruned is forgotten: were the platform to send it again, it would be processed again
+        (Zendesk and Jira retry within hours, so keep at least a few days)."""
+        finished = and_(inbox.c.status.in_((EventStatus.DONE.value, EventStatus.SKIPPED.value)), inbox.c.finished_at < to_db(finished_before))
+        with writing(self.engine) as connection:
+            connection.execute(delete(action_log).where(action_log.c.event_id.in_(select(inbox.c.id).where(finished))))
+            return connection.execute(delete(inbox).where(finished)).rowcount
 
     def get(self, event_id: int) -> StoredEvent | None:
         with self.engine.connect() as connection:

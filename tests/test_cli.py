@@ -298,6 +298,61 @@ def test_events_replay_every_dead_event(app, runner):
     assert inbox.list(EventStatus.DEAD) == []
 
 
+# (state the event ends in, days ago it ended, pruned by --older-than 30)
+PRUNE_CASES = [
+    (EventStatus.DONE, 40, True),
+    (EventStatus.SKIPPED, 31, True),
+    (EventStatus.DONE, 29, False),  # not old enough
+    (EventStatus.DEAD, 400, False),  # waits for a replay, however old
+    (None, 40, False),  # still pending
+]
+
+
+def test_events_prune_deletes_only_old_finished_events_their_log_and_ended_deadlines(app, runner):
+    from sqlalchemy import insert, select
+
+    from integration.store import action_log, deadlines, to_db
+
+    services = app.extensions["dispute_desk"]
+    inbox, now = services.inbox, datetime.now(UTC)
+    ids = []
+    for index, (status, days, _) in enumerate(PRUNE_CASES):
+        when = now - timedelta(days=days)
+        assert inbox.add("zendesk", f"prune-{index}", str(5000 + index), "test", "{}", {}, when)
+        [event] = [e for e in inbox.list(limit=100) if e.delivery_id == f"prune-{index}"]
+        ids.append(event.id)
+        if status is not None:
+            assert inbox.claim("prune-test", when).id == event.id
+            assert inbox.finish(event.id, "prune-test", status, when)
+    ended = [("met", 40, True), ("cancelled", 40, True), ("breached", 10, False), ("running", 40, False), ("paused", 90, False)]
+    with services.engine.begin() as connection:
+        connection.execute(insert(action_log), [{"ticket_key": f"zendesk:{5000 + n}", "event_id": event_id, "action_key": "note:x", "applied_at": to_db(now)} for n, event_id in enumerate(ids)])
+        connection.execute(
+            insert(deadlines),
+            [
+                {"ticket_key": f"zendesk:{6000 + n}", "name": "first-response", "status": state, "due_at": None, "started_at": to_db(now - timedelta(days=days + 1)),
+                 "within": "4h business", "calendar": "default", "met_by": "agent_reply", "pause_while": "", "rule_id": "r", "updated_at": to_db(now - timedelta(days=days))}
+                for n, (state, days, _) in enumerate(ended)
+            ],
+        )  # fmt: skip
+
+    result = runner.invoke(main, ["events", "prune", "--older-than", "30"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("pruned 2 events and 2 ended deadlines from before ")
+    kept = {event_id for event_id, (_, _, pruned) in zip(ids, PRUNE_CASES, strict=True) if not pruned}
+    assert {e.id for e in inbox.list(limit=100)} == kept
+    with services.engine.connect() as connection:
+        assert set(connection.execute(select(action_log.c.event_id)).scalars()) == kept
+        assert sorted(connection.execute(select(deadlines.c.status)).scalars()) == sorted(state for state, _, pruned in ended if not pruned)
+
+
+@pytest.mark.parametrize("days", ["0.5", "0", "-3", "soon"])
+def test_events_prune_refuses_less_than_a_day(runner, days):
+    result = runner.invoke(main, ["events", "prune", "--older-than", days])
+    assert result.exit_code == 2 and "--older-than" in result.stderr
+
+
 @pytest.mark.parametrize("args", [[], ["1", "--dead"]], ids=["neither", "both"])
 def test_events_replay_needs_an_id_or_dead_but_not_both(runner, args):
     result = runner.invoke(main, ["events", "replay", *args])
