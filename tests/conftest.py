@@ -27,7 +27,9 @@ from tests.fakes.fixtures import fake_zendesk, zenpy_client  # noqa: F401 - fixt
 from tests.fakes.jira_fixtures import fake_jira, fake_jira_server  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# The design card's shared folder (recorded payloads, the platforms' OpenAPI specs): beside the
+# checkout, as in the workspace, else where the workspace keeps it (a checkout elsewhere).
+SHARED = next((path for path in (ROOT.parent / "shared", Path("/work/shared")) if path.is_dir()), ROOT.parent / "shared")
 REAL = SHARED / "fixtures" / "real"
 PAYLOADS = Path(__file__).resolve().parent / "payloads"
 RULES = ROOT / "rules"
