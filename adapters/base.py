@@ -6,7 +6,7 @@ clients are passed in, so tests hand them a client pointed at a local fake serve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from integration.events import TicketEvent
@@ -59,6 +59,9 @@ class Adapter(Protocol):
 @runtime_checkable
 class BatchAdapter(Adapter, Protocol):
     """An adapter that can write many tickets' plans in one bulk call (many breaches at once)."""
+
+    def refresh_many(self, events: Sequence[TicketEvent]) -> dict[str, TicketEvent]:
+        """`refresh` for many tickets in few calls, by ticket id; missing ones are left out."""
 
     def batchable(self, plan: Plan) -> bool:
         """Whether this plan fits one entry of a bulk update."""

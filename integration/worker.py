@@ -199,9 +199,10 @@ class Worker:
                 self._finish(first, now, single)
             return
         started = self.elapsed()
+        fresh = self._read_many(batch, adapter, now)
         waiting: list[Batched] = []
         for stored in batch:
-            planned = self._guarded(stored, now, partial(self._plan_batched, stored, adapter, now, started))
+            planned = self._guarded(stored, now, partial(self._plan_batched, stored, adapter, now, started, fresh))
             if isinstance(planned, Batched):
                 waiting.append(planned)
             elif planned is not None:
@@ -209,10 +210,24 @@ class Worker:
         if waiting:
             self._write_batch(waiting, adapter, now)
 
-    def _plan_batched(self, stored: StoredEvent, adapter: BatchAdapter, now: datetime, started: float) -> Batched | Settled:
+    def _read_many(self, batch: list[StoredEvent], adapter: BatchAdapter, now: datetime) -> dict[str, TicketEvent]:
+        """The batch's tickets in a few reads; if that fails, each is read on its own."""
+        events = []
+        for stored in batch:
+            try:
+                events.append(self._event(stored, adapter)[1])
+            except EventRejected:
+                continue  # planning it says why
+        try:
+            return adapter.refresh_many(events)
+        except AdapterFailure as failure:
+            log.warning("bulk read failed; reading tickets one by one", extra={"error": str(failure), "count": len(events)})
+            return {}
+
+    def _plan_batched(self, stored: StoredEvent, adapter: BatchAdapter, now: datetime, started: float, fresh: dict[str, TicketEvent]) -> Batched | Settled:
         _, event = self._event(stored, adapter)
         ruleset = self.rules()
-        plan, already = self._plan(stored, adapter, event, ruleset, now)
+        plan, already = self._plan(stored, adapter, event, ruleset, now, read=fresh.get(event.ticket_id))
         if not plan.effects.writes_ticket() or not adapter.batchable(plan):
             return self.process(stored, now)  # nothing to write, or not in one bulk entry
         return Batched(stored, plan, already, self._before_write(stored, plan, ruleset, now, now + timedelta(seconds=self.elapsed() - started)))
@@ -235,9 +250,12 @@ class Worker:
                 continue
             self._finish(item.stored, now, self._written(item.stored, item.plan, answer, item.recorded, item.already, now))
 
-    def _plan(self, stored: StoredEvent, adapter: Adapter, event: TicketEvent, ruleset: RuleSet, now: datetime, cut_short: bool = False) -> tuple[Plan, list[str]]:
-        """Plan from the ticket as it is now, feedback links made, minus what already landed."""
-        plan = engine.plan(adapter.refresh(event), ruleset, now)
+    def _plan(
+        self, stored: StoredEvent, adapter: Adapter, event: TicketEvent, ruleset: RuleSet, now: datetime, cut_short: bool = False, read: TicketEvent | None = None
+    ) -> tuple[Plan, list[str]]:
+        """Plan from the ticket as it is now (`read` if it was just read), feedback links
+        made, minus what already landed."""
+        plan = engine.plan(read or adapter.refresh(event), ruleset, now)
         plan = self.feedback.with_links(plan, ruleset, stored.delivery_id, now)
         return self._unapplied(stored, adapter, with_references(plan, stored.delivery_id), cut_short or stored.may_have_written)
 

@@ -816,6 +816,8 @@ def test_many_breaches_at_once_are_written_with_update_many_at_most_100_a_call(d
         spec.validate_request("PUT", call.path, call.json, strict=True, allow=ZENPY_ALLOWED)
     polls = [r for r in desk.fake.requests if r.method == "GET" and r.path.startswith("/api/v2/job_statuses/")]
     assert len(polls) == 2  # the fake finishes a job at its first poll
+    reads = [r for r in desk.fake.requests if r.method == "GET" and r.path.startswith("/api/v2/tickets/")]
+    assert [(r.path, len(r.query["ids"].split(","))) for r in reads] == [("/api/v2/tickets/show_many.json", 100), ("/api/v2/tickets/show_many.json", 50)]
     assert ticket_writes(desk.fake) == Counter(ids)  # no ticket written twice, none alone
     management = desk.department_group("management")
     for ticket_id in ids:
@@ -836,7 +838,7 @@ def test_a_ticket_changed_during_a_bulk_update_is_retried_on_its_own(desk):
     assert desk.tick(DUE_IN + 1) == 3
 
     def agent_edits_7101_after_it_was_read(response: Any, *args: Any, **kwargs: Any) -> None:
-        if response.request.method == "GET" and response.request.path_url.startswith("/api/v2/tickets/7101.json"):
+        if response.request.method == "GET" and response.request.path_url.startswith("/api/v2/tickets/show_many.json"):
             desk.fake.update_ticket(7101, subject="Cobrança em duplicidade (editado)")
 
     session = desk.adapters["zendesk"].client.tickets.session
@@ -853,6 +855,21 @@ def test_a_ticket_changed_during_a_bulk_update_is_retried_on_its_own(desk):
     for ticket_id in ids:
         assert len(escalation_notes(desk, ticket_id)) == 1
         assert desk.fake.ticket(ticket_id)["priority"] == "urgent"
+
+
+def test_a_failed_bulk_read_falls_back_to_reading_each_ticket(desk):
+    ids = [7300, 7301]
+    open_and_route(desk, ids)
+    assert desk.tick(DUE_IN + 1) == 2
+    desk.fake.fail_next(503, method="GET", path_contains="/tickets/show_many")
+
+    assert_done(desk.work(DUE_IN + 2))
+
+    reads = [r.path for r in desk.fake.requests if r.method == "GET" and r.path.startswith("/api/v2/tickets/")]
+    assert reads == ["/api/v2/tickets/show_many.json", "/api/v2/tickets/7300.json", "/api/v2/tickets/7301.json"]
+    assert [len(call.json["tickets"]) for call in bulk_calls(desk.fake)] == [2]
+    for ticket_id in ids:
+        assert len(escalation_notes(desk, ticket_id)) == 1
 
 
 def test_a_bulk_job_whose_status_cannot_be_read_is_retried_without_doubling_a_note(desk):

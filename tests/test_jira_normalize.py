@@ -34,8 +34,9 @@ from adapters.jira import (
 )
 from adapters.jira.values import custom_value, plain_text
 from integration.events import PRIORITIES, STATUSES, Comment, EventKind, Requester, TicketEvent
+from tests.conftest import SHARED
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real"
+REAL = SHARED / "fixtures" / "real"
 OURS = Path(__file__).resolve().parent / "payloads" / "jira"
 
 K = EventKind

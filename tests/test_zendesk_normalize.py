@@ -32,8 +32,9 @@ from adapters.zendesk.normalize import (
     normalize_status,
 )
 from integration.events import Comment, EventKind, Requester, TicketEvent
+from tests.conftest import SHARED
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real"
+REAL = SHARED / "fixtures" / "real"
 OURS = Path(__file__).resolve().parent / "payloads" / "zendesk"
 
 K = EventKind

@@ -792,6 +792,19 @@ class FakeZendesk:
         groups = [copy.deepcopy(g) for _, g in sorted(self.groups.items())]
         return _Reply(200, _page("groups", groups, query))
 
+    def _h_tickets_show_many(self, query: Mapping[str, str], body: Any) -> _Reply:
+        """Up to 100 tickets by id; unknown ids are left out (no 404), sideloads merged."""
+        ids = _id_list(query.get("ids", ""))
+        if len(ids) > _MAX_MANY:
+            return _Reply(400, TOO_MANY_VALUES_BODY)
+        tickets = [self.tickets[i] for i in ids if i in self.tickets]
+        payload: dict[str, Any] = {"tickets": copy.deepcopy(tickets)}
+        for ticket in tickets:
+            for name, records in self._sideloads(ticket, query.get("include", "")).items():
+                merged = payload.setdefault(name, [])
+                merged.extend(r for r in records if r["id"] not in {m["id"] for m in merged})
+        return _Reply(200, payload)
+
     def _h_ticket_show(self, query: Mapping[str, str], body: Any, ticket_id: int) -> _Reply:
         if ticket_id not in self.tickets:
             return _Reply(404, RECORD_NOT_FOUND_BODY)
@@ -1010,6 +1023,7 @@ _ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v2/users/<int:user_id>.json", "user"),
     ("GET", "/api/v2/groups.json", "groups"),
     ("PUT", "/api/v2/tickets/update_many.json", "tickets_update_many"),
+    ("GET", "/api/v2/tickets/show_many.json", "tickets_show_many"),
     ("GET", "/api/v2/tickets/<int:ticket_id>.json", "ticket_show"),
     ("PUT", "/api/v2/tickets/<int:ticket_id>.json", "ticket_update"),
     ("GET", "/api/v2/tickets/<int:ticket_id>/comments.json", "ticket_comments"),
