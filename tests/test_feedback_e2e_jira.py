@@ -174,6 +174,7 @@ def test_a_one_star_answer_is_noted_labelled_and_escalated_to_management(resolve
     assert "low-rating" in feedback.outcome["matched_rules"]
     fields = resolved.fields()
     assert {"csat-1", "csat-low", "dept-management"} <= set(fields["labels"])
+    assert "dept-logistics" not in fields["labels"]  # the department's label moved with the component
     assert {c["name"] for c in fields["components"]} == {"Web", "Senior Management"}  # Logistics' replaced, Web kept
     assert fields["priority"]["name"] == "High"
     assert (fields["status"]["name"], fields["status"]["statusCategory"]["key"]) == ("In Progress", "indeterminate")

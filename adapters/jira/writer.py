@@ -69,7 +69,12 @@ def edit_request(plan: Plan, departments: Mapping[str, Department], issue: Mappi
     labels = [{"add": tag} for tag in effects.add_tags] + [{"remove": tag} for tag in effects.remove_tags]
     if effects.department:
         target = departments[effects.department].jira
-        labels += [{"add": label} for label in target.get("labels", []) if label not in plan.event.tags and label not in effects.add_tags]
+        wanted = target.get("labels", [])
+        labels += [{"add": label} for label in wanted if label not in plan.event.tags and label not in effects.add_tags]
+        # Like its component, a department's labels replace another department's (a filter on
+        # `dept-logistics` must not keep showing an issue escalated to management).
+        others = {label for d in departments.values() for label in d.jira.get("labels", [])} - set(wanted)
+        labels += [{"remove": label} for label in plan.event.tags if label in others and label not in effects.add_tags]
         if target.get("component"):
             update["components"] = [{"set": _components(plan.event.components, target["component"], departments)}]
         if target.get("assignee"):
