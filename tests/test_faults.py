@@ -40,6 +40,7 @@ from tests.fakes.fixtures import point_zenpy_at
 from tests.fakes.jira import FakeJira, adf_text
 from tests.fakes.jira_fixtures import JIRA_API_TOKEN
 from tests.fakes.zendesk import FakeZendesk
+from tests.test_e2e_jira import seeded
 
 BOT_ID = 7700001
 REFERENCE = re.compile(r"dd:[0-9a-f]{12}")
@@ -686,19 +687,7 @@ class JiraDesk:
 
 @pytest.fixture
 def make_jira_desk(make_app: Any, fake_jira: FakeJira) -> Iterator[Any]:
-    fake_jira.add_user("dispute-desk", email="bot@example.com", account_id="5b10ac8d82e05b22cc7d4ef5", name="dispute-desk", me=True)
-    payload = load_json(JIRA_DELIVERY)
-    reporter = payload["issue"]["fields"]["reporter"]
-    customer = fake_jira.add_user(reporter["displayName"], email=reporter.get("emailAddress"), account_id=reporter.get("accountId"), name="lucia")
-    fake_jira.add_project("DD", "Disputas de entrega", components=["Logistics & Operations", "Finance", "Web"], service_desk=True)
-    issue = fake_jira.add_issue(
-        key="DD-7",
-        summary=payload["issue"]["fields"]["summary"],
-        description=payload["issue"]["fields"]["description"],
-        components=["Web"],
-        reporter=fake_jira.user_id(customer),
-        project="DD",
-    )
+    issue, _ = seeded(fake_jira)  # the account, project and Spanish issue of tests/test_e2e_jira.py
 
     def build(rules_path: str | None = None, api_timeout: float = 1.0) -> tuple[JiraDesk, dict[str, Any]]:
         options: dict[str, Any] = {"rules_path": rules_path} if rules_path else {}
