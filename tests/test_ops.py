@@ -111,6 +111,24 @@ def test_readyz_is_503_when_the_database_is_unreachable(make_app, doomed_databas
     assert refused.get_json() == {"error": "temporarily unable to store the event", "status": 503}
 
 
+def test_the_feedback_page_says_try_later_when_the_database_is_unreachable(make_app, doomed_database):
+    from integration.feedback import tokens
+
+    url, lose = doomed_database
+    app = make_app(database_url=url, secret_key="ops-secret")
+    client = app.test_client()
+    path = "/feedback/" + tokens.issue("ops-secret", "zendesk", "35436", "solved-1", "pt", "finance", datetime.now(UTC))
+    assert client.get(path).status_code == 200
+
+    lose(app)
+
+    for response in (client.get(path), client.post(path, data={"rating": "2"})):
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "30"
+        page = response.get_data(as_text=True)
+        assert 'lang="pt"' in page and "Não é possível receber avaliações agora" in page
+
+
 # ---- metrics -------------------------------------------------------------------------------
 
 
