@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -163,8 +163,12 @@ class Worker:
             plan, already = self._plan(stored, adapter, event, ruleset, now, cut_short)
             timers = self._before_write(stored, plan, ruleset, now, now + timedelta(seconds=self.elapsed() - started))
             recorded = merge_changes(recorded, timers)
+            frozen = unwritable_reason(adapter, plan.event) if writes(plan) else None
+            if frozen:
+                # Say what was planned and why it was not written, rather than fail for ever.
+                return Settled(EventStatus.SKIPPED, {**outcome_of(plan, {"writes": 0}, recorded), "skipped": frozen})
             try:
-                written = adapter.apply(plan, []) if plan.effects.writes_ticket() else {"writes": 0}
+                written = adapter.apply(plan, []) if writes(plan) else {"writes": 0}
             except PermanentFailure:
                 self._withdraw_deadlines(stored, timers.get("started", []), now)
                 raise
@@ -228,8 +232,8 @@ class Worker:
         _, event = self._event(stored, adapter)
         ruleset = self.rules()
         plan, already = self._plan(stored, adapter, event, ruleset, now, read=fresh.get(event.ticket_id))
-        if not plan.effects.writes_ticket() or not adapter.batchable(plan):
-            return self.process(stored, now)  # nothing to write, or not in one bulk entry
+        if not writes(plan) or not adapter.batchable(plan) or unwritable_reason(adapter, plan.event):
+            return self.process(stored, now)  # nothing to write, not in one bulk entry, or not writable
         return Batched(stored, plan, already, self._before_write(stored, plan, ruleset, now, now + timedelta(seconds=self.elapsed() - started)))
 
     def _write_batch(self, waiting: list[Batched], adapter: BatchAdapter, now: datetime) -> None:
@@ -334,6 +338,19 @@ class Worker:
                 worked = None
             if worked is None:
                 stop.wait(idle_seconds)
+
+
+def writes(plan: Plan) -> bool:
+    """Whether the plan changes the ticket. Its feedback requests count as the comments they
+    were made into (`FeedbackLinks.with_links`); one not sent (no SECRET_KEY) writes nothing."""
+    return replace(plan.effects, feedback=[]).writes_ticket()
+
+
+def unwritable_reason(adapter: Adapter, event: TicketEvent) -> str | None:
+    """Why the platform will refuse any change to this ticket (a closed Zendesk ticket), if
+    the adapter knows; adapters without the notion let the API answer."""
+    reason = getattr(adapter, "unwritable_reason", None)
+    return reason(event) if callable(reason) else None
 
 
 def outcome_of(plan: Plan, written: dict[str, Any], timers: dict[str, list[str]]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from integration.feedback.store import report
 from integration.inbox import EventStatus
 from tests.test_deadlines import (  # noqa: F401 - fixtures
     BOT_ID,
@@ -128,3 +129,21 @@ def test_without_secret_key_no_link_is_sent_and_the_event_says_why(desk):
     [solved] = solve(desk, 1)
     assert feedback_links(desk) == []
     assert "feedback request not sent (SECRET_KEY is not set): feedback-request" in solved.outcome["warnings"]
+
+
+def test_an_answer_on_a_closed_ticket_is_kept_and_the_event_says_why_nothing_was_written(solved):
+    [path] = feedback_links(solved)
+    solved.deliver(solved.status_change("closed"))  # Zendesk closes solved tickets after a few days
+    assert_done(solved.work(2))
+    solved.fake.reset_log()
+
+    solved.client.post(path, data={"rating": "1", "comment": "Ninguém me respondeu."})
+    [feedback] = solved.work(3)
+
+    assert feedback.status == EventStatus.SKIPPED  # not dead: retrying could never help
+    assert feedback.outcome["skipped"].startswith("the ticket is closed, and Zendesk does not change closed tickets")
+    assert "low-rating" in feedback.outcome["matched_rules"]  # what would have been done is on record
+    assert solved.fake.writes() == []
+    with solved.services.engine.connect() as connection:
+        [finance] = [row for row in report(connection, None) if row.department == "finance"]
+    assert (finance.answered, finance.average_rating) == (1, 1.0)  # the answer still counts

@@ -220,6 +220,12 @@ class ZendeskAdapter:
             return f"comment written by the integration's own user {self.own_user_id}"
         return None
 
+    def unwritable_reason(self, event: TicketEvent) -> str | None:
+        if event.status == "closed":
+            # Zendesk answers 422 to any update of a closed ticket; a follow-up ticket is its way.
+            return "the ticket is closed, and Zendesk does not change closed tickets: the plan was not written"
+        return None
+
     def refresh(self, event: TicketEvent) -> TicketEvent:
         endpoint = EndpointFactory("tickets")(id=int(event.ticket_id), include=["users", "organizations"])
         data = self._get_json(endpoint)
