@@ -31,7 +31,7 @@ from adapters.base import (
     TemporaryFailure,
 )
 from integration import deadlines, engine, internal_events
-from integration.events import TicketEvent
+from integration.events import EventKind, TicketEvent
 from integration.feedback.links import FeedbackLinks
 from integration.feedback.store import record_request
 from integration.idempotency import log_applied, logged_keys, with_references, without_applied
@@ -164,6 +164,10 @@ class Worker:
             timers = self._before_write(stored, plan, ruleset, now, now + timedelta(seconds=self.elapsed() - started))
             recorded = merge_changes(recorded, timers)
             frozen = unwritable_reason(adapter, plan.event) if writes(plan) else None
+            if frozen and reopens(plan) and hasattr(adapter, "open_follow_up"):
+                # A low rating on a closed ticket: the conversation goes on in a follow-up.
+                written = adapter.open_follow_up(plan, f"dispute-desk:follow-up:{stored.delivery_id}")
+                return self._written(stored, plan, written, recorded, already, now)
             if frozen:
                 # Say what was planned and why it was not written, rather than fail for ever.
                 return Settled(EventStatus.SKIPPED, {**outcome_of(plan, {"writes": 0}, recorded), "skipped": frozen})
@@ -344,6 +348,12 @@ def writes(plan: Plan) -> bool:
     """Whether the plan changes the ticket. Its feedback requests count as the comments they
     were made into (`FeedbackLinks.with_links`); one not sent (no SECRET_KEY) writes nothing."""
     return replace(plan.effects, feedback=[]).writes_ticket()
+
+
+def reopens(plan: Plan) -> bool:
+    """Whether the rules want a customer's answer to reopen the conversation (a low rating
+    escalated or set open), as opposed to only recording it (a tag, a note)."""
+    return EventKind.FEEDBACK_RECEIVED in plan.event.kinds and bool(plan.effects.department or plan.effects.status in ("new", "open"))
 
 
 def unwritable_reason(adapter: Adapter, event: TicketEvent) -> str | None:

@@ -16,6 +16,7 @@ import pytest
 
 from integration.feedback.store import report
 from integration.inbox import EventStatus
+from tests.openapi import ZENPY_ALLOWED, load_spec
 from tests.test_deadlines import (  # noqa: F401 - fixtures
     BOT_ID,
     TICKET_ID,
@@ -131,19 +132,55 @@ def test_without_secret_key_no_link_is_sent_and_the_event_says_why(desk):
     assert "feedback request not sent (SECRET_KEY is not set): feedback-request" in solved.outcome["warnings"]
 
 
-def test_an_answer_on_a_closed_ticket_is_kept_and_the_event_says_why_nothing_was_written(solved):
+def close(desk: Desk) -> None:
+    """Zendesk closes solved tickets a few days after they were solved."""
+    desk.deliver(desk.status_change("closed"))
+    assert_done(desk.work(2))
+    desk.fake.reset_log()
+
+
+def follow_ups(desk: Desk) -> list[dict[str, Any]]:
+    return [t for t in desk.fake.tickets.values() if (t.get("via") or {}).get("source", {}).get("rel") == "follow_up"]
+
+
+def test_a_low_rating_on_a_closed_ticket_opens_one_follow_up_ticket(solved):
     [path] = feedback_links(solved)
-    solved.deliver(solved.status_change("closed"))  # Zendesk closes solved tickets after a few days
-    assert_done(solved.work(2))
-    solved.fake.reset_log()
+    close(solved)
 
     solved.client.post(path, data={"rating": "1", "comment": "Ninguém me respondeu."})
     [feedback] = solved.work(3)
 
+    assert feedback.status == EventStatus.DONE, feedback.last_error
+    [follow_up] = follow_ups(solved)
+    assert feedback.outcome["written"]["follow_up"] == follow_up["id"]
+    assert follow_up["via"]["source"]["from"] == {"ticket_id": TICKET_ID}
+    assert follow_up["requester_id"] == solved.fake.ticket(TICKET_ID)["requester_id"]
+    assert (follow_up["group_id"], follow_up["priority"], follow_up["status"]) == (solved.department_group("management"), "high", "open")
+    assert {"csat-1", "csat-low", "dispute"} <= set(follow_up["tags"])
+    [first] = solved.fake.comments(follow_up["id"])
+    assert first["public"] is False and first["author_id"] == BOT_ID
+    assert first["body"].startswith("Avaliação do cliente: ★☆☆☆☆ 1/5.") and "AVALIAÇÃO BAIXA" in first["body"]
+    [create] = [r for r in solved.fake.requests if r.method == "POST"]
+    load_spec().validate_request("POST", create.path, create.json, strict=True, allow=ZENPY_ALLOWED)
+    assert solved.fake.ticket(TICKET_ID)["status"] == "closed"  # the closed ticket itself is untouched
+
+    assert solved.services.inbox.replay(feedback.id, solved.at(4))  # an operator replays it
+    [again] = solved.work(4)
+    assert again.status == EventStatus.DONE and again.outcome["written"] == {"writes": 0, "follow_up": follow_up["id"], "already": True}
+    assert len(follow_ups(solved)) == 1
+
+
+def test_a_good_rating_on_a_closed_ticket_is_kept_and_the_event_says_why_nothing_was_written(solved):
+    [path] = feedback_links(solved)
+    close(solved)
+
+    solved.client.post(path, data={"rating": "5", "comment": "Tudo certo, obrigado."})
+    [feedback] = solved.work(3)
+
     assert feedback.status == EventStatus.SKIPPED  # not dead: retrying could never help
     assert feedback.outcome["skipped"].startswith("the ticket is closed, and Zendesk does not change closed tickets")
-    assert "low-rating" in feedback.outcome["matched_rules"]  # what would have been done is on record
-    assert solved.fake.writes() == []
+    assert "csat-good" in feedback.outcome["matched_rules"]  # what would have been done is on record
+    assert solved.fake.writes() == [] and follow_ups(solved) == []
     with solved.services.engine.connect() as connection:
         [finance] = [row for row in report(connection, None) if row.department == "finance"]
-    assert (finance.answered, finance.average_rating) == (1, 1.0)  # the answer still counts
+    assert (finance.answered, finance.average_rating) == (1, 5.0)  # the answer still counts

@@ -136,6 +136,31 @@ def _field_changes(plan: Plan, group_id: Callable[[str], int | None]) -> dict[st
     return changes
 
 
+def follow_up_body(plan: Plan, group_id: Callable[[str], int | None], external_id: str) -> dict[str, Any]:
+    """A new ticket that follows up a closed one (Zendesk's only way to reopen a conversation
+    on it): the same requester and subject, the plan's changes, its notes as the internal first
+    comment, and `external_id` naming the event, so that a retry finds it instead of opening
+    another."""
+    effects, event = plan.effects, plan.event
+    tags = [tag for tag in event.tags if tag not in effects.remove_tags]
+    ticket: dict[str, Any] = {
+        "via_followup_source_id": int(event.ticket_id),
+        "subject": event.subject,
+        "comment": {"body": NOTE_SEPARATOR.join(note.body for note in effects.notes), "public": False},
+        "tags": tags + [tag for tag in effects.add_tags if tag not in tags],
+        "external_id": external_id,
+        # What the closed ticket had, unless the plan changes it: a follow-up starts from there.
+        **({"group_id": int(event.group_id)} if event.group_id else {}),
+        **({"priority": event.priority} if event.priority else {}),
+        **_field_changes(plan, group_id),
+    }
+    if event.requester.id:
+        ticket["requester_id"] = int(event.requester.id)
+    if ticket.get("status") in (None, "new"):
+        ticket["status"] = "open"
+    return ticket
+
+
 def fits_one_entry(plan: Plan) -> bool:
     """A bulk entry holds one comment: notes all internal, or all public."""
     return len({note.public for note in plan.effects.notes}) <= 1
@@ -225,6 +250,16 @@ class ZendeskAdapter:
             # Zendesk answers 422 to any update of a closed ticket; a follow-up ticket is its way.
             return "the ticket is closed, and Zendesk does not change closed tickets: the plan was not written"
         return None
+
+    def open_follow_up(self, plan: Plan, external_id: str) -> dict[str, Any]:
+        """Open (once) the follow-up of a closed ticket that carries this plan."""
+        departments = self.rules().departments
+        found = self._get_json(EndpointFactory("tickets")(), {"external_id": external_id}).get("tickets", [])
+        if found:
+            return {"writes": 0, "follow_up": found[0]["id"], "already": True}
+        body = follow_up_body(plan, lambda dept: self.directory.id_for(departments[dept]), external_id)
+        audit = self._call(lambda: self.client.tickets.create(Ticket(**body)))
+        return {"writes": 1, "follow_up": audit.ticket.id, "bodies": [body], "warnings": self._routing_warnings(plan, departments)}
 
     def refresh(self, event: TicketEvent) -> TicketEvent:
         endpoint = EndpointFactory("tickets")(id=int(event.ticket_id), include=["users", "organizations"])

@@ -805,6 +805,30 @@ class FakeZendesk:
                 merged.extend(r for r in records if r["id"] not in {m["id"] for m in merged})
         return _Reply(200, payload)
 
+    def _h_tickets_list(self, query: Mapping[str, str], body: Any) -> _Reply:
+        """List Tickets; only the ``external_id`` filter is modelled."""
+        wanted = query.get("external_id")
+        tickets = [t for _, t in sorted(self.tickets.items()) if wanted is None or t.get("external_id") == wanted]
+        return _Reply(200, _page("tickets", copy.deepcopy(tickets), query))
+
+    def _h_tickets_create(self, query: Mapping[str, str], body: Any) -> _Reply:
+        """Create Ticket as an agent: the ``comment`` is the first comment, by us; a
+        ``via_followup_source_id`` naming a closed ticket makes it that ticket's follow-up."""
+        fields = dict(body.get("ticket") or {}) if isinstance(body, dict) else {}
+        comment = fields.pop("comment", None)
+        if not isinstance(comment, dict) or not comment.get("body"):
+            return _Reply(422, {"error": "RecordInvalid", "description": "Record validation errors", "details": {"description": [{"description": "Description: cannot be blank"}]}})
+        source = fields.pop("via_followup_source_id", None)
+        fields.pop("safe_update", None)
+        ticket = self.add_ticket(**{k: v for k, v in fields.items() if k in TICKET_WRITABLE_FIELDS}, description="")
+        with self._lock:
+            stored = self.tickets[ticket["id"]]
+            stored["description"] = comment["body"]
+            if source is not None and self.tickets.get(int(source), {}).get("status") == "closed":
+                stored["via"] = {"channel": "api", "source": {"from": {"ticket_id": int(source)}, "to": {}, "rel": "follow_up"}}
+            self._append_comment(stored["id"], {"body": comment["body"], "public": comment.get("public", True)}, self.me["id"], stored["created_at"], audit_id=next(self._event_ids))
+            return _Reply(201, {"ticket": copy.deepcopy(stored), "audit": self._audit(stored, [], self.me["id"])})
+
     def _h_ticket_show(self, query: Mapping[str, str], body: Any, ticket_id: int) -> _Reply:
         if ticket_id not in self.tickets:
             return _Reply(404, RECORD_NOT_FOUND_BODY)
@@ -1024,6 +1048,8 @@ _ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v2/groups.json", "groups"),
     ("PUT", "/api/v2/tickets/update_many.json", "tickets_update_many"),
     ("GET", "/api/v2/tickets/show_many.json", "tickets_show_many"),
+    ("GET", "/api/v2/tickets.json", "tickets_list"),
+    ("POST", "/api/v2/tickets.json", "tickets_create"),
     ("GET", "/api/v2/tickets/<int:ticket_id>.json", "ticket_show"),
     ("PUT", "/api/v2/tickets/<int:ticket_id>.json", "ticket_update"),
     ("GET", "/api/v2/tickets/<int:ticket_id>/comments.json", "ticket_comments"),
