@@ -428,12 +428,13 @@ def test_two_web_and_three_worker_processes_process_every_event_once_and_in_orde
         by_ticket[row.ticket_key].append(row)
     report(account, answers, rows, by_ticket, seen, started, posted, drained, backlog)
     step_of = {delivery_id(run, t, s): s for t in account.tickets for s in range(len(STEPS))}
-    check_inbox(rows, step_of)
+    worker_logs = "\n".join(p.log_path.read_text(errors="replace") for p in processes if p.name.startswith("worker"))
+    retries = "\n".join(line for line in worker_logs.splitlines() if "will be retried" in line or "lease" in line)
+    check_inbox(rows, step_of, retries)
     check_answers(answers)
     check_order(account, by_ticket, step_of)
     check_tickets(account, by_ticket, step_of, tickets, seen, ruleset)
     assert not died, f"processes that died during the run: {died}"
-    worker_logs = "\n".join(p.log_path.read_text(errors="replace") for p in processes if p.name.startswith("worker"))
     for marker in ("unexpected error", "event dead-lettered", "worker step failed", "lease lost"):
         assert marker not in worker_logs, f"worker logs say {marker!r}:\n" + "\n".join(line for line in worker_logs.splitlines() if marker in line)[:3000]
 
@@ -456,7 +457,7 @@ def report(account: Account, answers: Answers, rows: list[Any], by_ticket: dict[
     )
 
 
-def check_inbox(rows: list[Any], step_of: dict[str, int]) -> None:
+def check_inbox(rows: list[Any], step_of: dict[str, int], retries: str = "") -> None:
     """Every delivery stored exactly once, and settled: done, or skipped when it is our own."""
     stored = Counter(row.delivery_id for row in rows)
     assert not [d for d, n in stored.items() if n > 1], "a delivery was stored twice"
@@ -466,7 +467,7 @@ def check_inbox(rows: list[Any], step_of: dict[str, int]) -> None:
     wrongly = [row.delivery_id for row in rows if (row.status == "skipped") != (step_of[row.delivery_id] in SKIPPED_STEPS)]
     assert not wrongly, f"only the echoes of our own comments should be skipped: {wrongly[:10]}"
     retried = [(row.delivery_id, row.attempts, row.last_error) for row in rows if row.attempts != 1]
-    assert not retried, f"{len(retried)} events needed more than one attempt, e.g. {retried[:5]}"
+    assert not retried, f"{len(retried)} events needed more than one attempt, e.g. {retried[:5]}; the workers said:\n{retries[:3000]}"
 
 
 def check_answers(answers: Answers) -> None:
