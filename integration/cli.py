@@ -236,7 +236,8 @@ def events_list(info: ScriptInfo, status: str | None, limit: int) -> None:
     if not rows:
         click.echo("no events")
     for row in rows:
-        error = f"  error: {row.last_error}" if row.last_error else ""
+        label = "error" if row.status in (EventStatus.DEAD, EventStatus.PENDING) else "earlier error"
+        error = f"  {label}: {row.last_error}" if row.last_error else ""
         click.echo(f"{row.id:>6}  {row.status.value:<8} {row.ticket_key:<22} {row.source_type:<44} attempts={row.attempts} received={row.received_at:%Y-%m-%d %H:%M:%S}{error}")
 
 

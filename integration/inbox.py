@@ -206,7 +206,9 @@ class Inbox:
     ) -> bool:
         """Mark a leased event done, skipped or dead; False if the lease was lost meanwhile.
         `also` runs in the same transaction, and is kept even then: what it records happened."""
-        return self._settle(event_id, owner, also, status=status.value, finished_at=to_db(now), outcome=_json(outcome), last_error=error)
+        # A done event keeps the error of an earlier attempt: how it got there is worth seeing.
+        kept = {"last_error": error} if error is not None else {}
+        return self._settle(event_id, owner, also, status=status.value, finished_at=to_db(now), outcome=_json(outcome), **kept)
 
     def retry(self, event_id: int, owner: str, available_at: datetime, error: str) -> bool:
         return self._settle(event_id, owner, None, status=EventStatus.PENDING.value, available_at=to_db(available_at), last_error=error)

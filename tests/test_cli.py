@@ -212,7 +212,7 @@ def bury(app, event_id: int, error: str) -> None:
 
 LINE = re.compile(
     r"^\s*(?P<id>\d+)  (?P<status>\S+)\s+(?P<ticket>\S+)\s+(?P<source>\S+)\s+attempts=(?P<attempts>\d+) "
-    r"received=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:  error: (?P<error>.*))?$"
+    r"received=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:  (?P<label>(?:earlier )?error): (?P<error>.*))?$"
 )
 
 
@@ -257,6 +257,20 @@ def test_events_list_filters_by_status_and_shows_the_error(app, runner):
     assert [r["status"] for r in listed(runner.invoke(main, ["events", "list", "--status", "pending"]))] == ["pending"]
     refused = runner.invoke(main, ["events", "list", "--status", "lost"])
     assert refused.exit_code == 2 and "Invalid value for '--status'" in refused.stderr
+
+
+def test_events_list_shows_the_earlier_error_of_an_event_that_succeeded_on_a_retry(app, runner):
+    event_id = post(app, PT_BILLING)
+    inbox = app.extensions["dispute_desk"].inbox
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    assert inbox.claim("cli-test", now).id == event_id
+    assert inbox.retry(event_id, "cli-test", now, "Zendesk unreachable: ConnectTimeout")
+    assert inbox.claim("cli-test", now).id == event_id
+    assert inbox.finish(event_id, "cli-test", EventStatus.DONE, now, {"department": "finance"})
+
+    [row] = listed(runner.invoke(main, ["events", "list"]))
+
+    assert (row["status"], row["attempts"], row["label"], row["error"]) == ("done", "2", "earlier error", "Zendesk unreachable: ConnectTimeout")
 
 
 def test_events_replay_one_event(app, runner):

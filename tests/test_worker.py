@@ -217,7 +217,7 @@ def test_a_temporary_failure_is_retried_when_the_server_says_then_done(services)
 
     worker.step(NOW + timedelta(seconds=5))
     done = services.inbox.get(event_id)
-    assert (done.status, done.attempts) == (EventStatus.DONE, 2)
+    assert (done.status, done.attempts, done.last_error) == (EventStatus.DONE, 2, "503")  # how it got there stays visible
     assert done.outcome["department"] == "finance"
     assert done.outcome["written"] == {"writes": 1, "department": "finance"}
     assert len(platform.applied) == 2
