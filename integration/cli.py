@@ -66,9 +66,19 @@ def _load_app(info: ScriptInfo) -> Flask:
 @click.option("--workers", default=2, show_default=True, type=int, help="Worker threads.")
 @pass_script_info
 def serve(info: ScriptInfo, host: str, port: int, workers: int) -> None:
+    import os
+
     from werkzeug.serving import make_server
 
+    from integration import local_secret
+    from integration.config import Config
+
+    # One machine, no SECRET_KEY: a generated one beside the SQLite file, so feedback links
+    # work out of the box (this process's environment only, before the app reads it).
+    generated = local_secret.provide(os.environ, Config.database_url)
     app = _load_app(info)
+    if generated:
+        click.echo(f"SECRET_KEY not set: feedback links are signed with the key kept in {generated}", err=True)
     stop = threading.Event()
     threads = _start_workers(app, workers, stop)
     server = make_server(host, port, app, threaded=True)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,6 +21,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, select
 
+from integration.feedback import tokens
 from integration.store import inbox
 from tests.conftest import PAYLOADS, RULES
 
@@ -99,6 +101,13 @@ def test_serve_takes_a_webhook_and_the_worker_routes_it(tmp_path: Path, env: dic
                 lambda: next((line for line in events_list().splitlines() if re.match(r"^\s*\d+\s+done\s", line)), None),
             )
             assert "zendesk:35436" in done_line and "attempts=1" in done_line
+
+            # No SECRET_KEY in the environment: serve made one beside the database, and the
+            # feedback page reads links signed with it.
+            key = (tmp_path / "data" / "secret-key").read_text().strip()
+            token = tokens.issue(key, "zendesk", "35436", "solved-1", "pt", "finance", datetime.now(UTC))
+            page = requests.get(f"{base}/feedback/{token}", timeout=5)
+            assert page.status_code == 200 and 'lang="pt"' in page.text
         finally:
             if server.poll() is None:
                 server.send_signal(signal.SIGINT)  # as Ctrl-C: serve stops its workers and closes
@@ -109,6 +118,7 @@ def test_serve_takes_a_webhook_and_the_worker_routes_it(tmp_path: Path, env: dic
                     server.wait(timeout=10)
 
     output = log_path.read_text(errors="replace")
+    assert f"SECRET_KEY not set: feedback links are signed with the key kept in {tmp_path / 'data' / 'secret-key'}" in output
     assert f"dispute-desk listening on http://127.0.0.1:{port} (Zendesk: dry run (no credentials); Jira: dry run (no credentials))" in output
     assert server.returncode == 0, output  # Ctrl-C is a clean stop
 
