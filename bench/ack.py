@@ -503,6 +503,19 @@ def report(results: list[Result]) -> None:
             print(f"{'':14} non-202 outcomes: {dict(odd)}")
 
 
+
+def app_environment(database_url: str) -> dict[str, str]:
+    """The environment of the benchmarked gunicorn: this one without platform credentials,
+    pointed at the run's database (bench/apps.py reads the DD_BENCH_* variables)."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("ZENDESK_", "JIRA_", "DATABASE_URL", "RULES_PATH"))},
+        "PYTHONPATH": str(ROOT) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""),
+        "DD_BENCH_DATABASE_URL": database_url,
+        "DD_BENCH_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "DD_BENCH_RULES_PATH": str(ROOT / "rules"),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short run: 3 s per app after a 1 s warm-up")
@@ -529,13 +542,7 @@ def main() -> int:
     try:
         database.create()
         created = True
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("ZENDESK_", "JIRA_", "DATABASE_URL", "RULES_PATH"))},
-            "PYTHONPATH": str(ROOT) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""),
-            "DD_BENCH_DATABASE_URL": database.url,
-            "DD_BENCH_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "DD_BENCH_RULES_PATH": str(ROOT / "rules"),
-        }
+        env = app_environment(database.url)
         templates = delivery_templates()
         print(f"ack benchmark: gunicorn -w {args.workers} -k gthread --threads {args.threads}; {args.clients} client threads "
               f"(requests.Session, keep-alive); {args.duration:g} s measured after {args.warmup:g} s warm-up per app; "

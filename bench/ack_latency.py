@@ -39,9 +39,9 @@ sys.path.insert(0, str(ROOT))  # `bench.ack` when run as a script
 
 from bench.ack import (
     PATH,
-    WEBHOOK_SECRET,
     Database,
     Deliveries,
+    app_environment,
     delivery_templates,
     start_gunicorn,
     stop_server,
@@ -129,13 +129,7 @@ def run_one(label: str, database_url: str | None, args: argparse.Namespace, tmp:
     try:
         database.create()
         created = True
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("ZENDESK_", "JIRA_", "DATABASE_URL", "RULES_PATH"))},
-            "PYTHONPATH": str(ROOT) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""),
-            "DD_BENCH_DATABASE_URL": database.url,
-            "DD_BENCH_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "DD_BENCH_RULES_PATH": str(ROOT / "rules"),
-        }
+        env = app_environment(database.url)
         server = start_gunicorn(label, "bench.apps:dispute_desk_app()", args.workers, args.threads, env, run_dir)
         try:
             # Signed now (the signature window is 5 minutes), before the clock starts: the
