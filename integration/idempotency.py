@@ -14,10 +14,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from integration.plan import NoteEffect, Plan
-from integration.store import action_log, to_db
+from integration.store import action_log, insert_ignoring_duplicates, to_db
 
 REFERENCE = re.compile(r"\bdd:([0-9a-f]{12})\b")
 
@@ -60,6 +59,5 @@ def logged_keys(connection: Connection, event_id: int) -> set[str]:
 def log_applied(connection: Connection, event_id: int, ticket_key: str, keys: list[str], now: datetime) -> None:
     if not keys:
         return
-    dialect = postgresql if connection.engine.dialect.name == "postgresql" else sqlite
     rows = [{"event_id": event_id, "ticket_key": ticket_key, "action_key": key, "applied_at": to_db(now)} for key in keys]
-    connection.execute(dialect.insert(action_log).on_conflict_do_nothing(index_elements=["event_id", "action_key"]), rows)
+    connection.execute(insert_ignoring_duplicates(connection.engine, action_log, "event_id", "action_key"), rows)

@@ -16,10 +16,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from integration.store import action_log, from_db, inbox, is_postgres, to_db, writing
+from integration.store import (
+    action_log,
+    from_db,
+    inbox,
+    insert_ignoring_duplicates,
+    is_postgres,
+    to_db,
+    writing,
+)
 
 
 class EventStatus(str, enum.Enum):
@@ -137,9 +144,8 @@ class Inbox:
             "status": EventStatus.PENDING.value,
             "attempts": 0,
         }
-        # ON CONFLICT DO NOTHING: a redelivery is an ordinary outcome, not an error (no
-        # exception, no ERROR line in PostgreSQL's log); both engines speak it.
-        statement = _insert_ignoring_duplicates(connection.engine).values(**row).returning(inbox.c.id)
+        # A redelivery is an ordinary outcome: nothing inserted, nothing raised.
+        statement = insert_ignoring_duplicates(connection.engine, inbox, "platform", "delivery_id").values(**row).returning(inbox.c.id)
         return connection.execute(statement).scalar() is not None
 
     def claim(self, owner: str, now: datetime) -> StoredEvent | None:
@@ -179,7 +185,7 @@ class Inbox:
                 event_ids = list(connection.execute(query).scalars())
                 if not event_ids:
                     return []
-                connection.execute(
+                leased = connection.execute(
                     update(inbox)
                     .where(inbox.c.id.in_(event_ids))
                     .values(
@@ -188,9 +194,10 @@ class Inbox:
                         lease_expires_at=to_db(now + self.lease),
                         attempts=inbox.c.attempts + 1,
                     )
+                    .returning(*inbox.c)
                 )
-                rows = connection.execute(select(inbox).where(inbox.c.id.in_(event_ids)).order_by(inbox.c.available_at, inbox.c.id))
-                return [StoredEvent.from_row(row) for row in rows]
+                events = [StoredEvent.from_row(row) for row in leased]
+                return sorted(events, key=lambda event: (event.available_at, event.id))
         except IntegrityError:
             return []  # another worker leased one of these tickets' events first; try again later
 
@@ -217,25 +224,13 @@ class Inbox:
         with writing(self.engine) as connection:
             if also is not None:
                 also(connection)
-            result = connection.execute(
-                update(inbox)
-                .where(inbox.c.id == event_id, inbox.c.status == EventStatus.LEASED.value, inbox.c.lease_owner == owner)
-                .values(lease_owner=None, lease_expires_at=None, **values)
-            )
+            result = connection.execute(update(inbox).where(*_held(event_id, owner)).values(lease_owner=None, lease_expires_at=None, **values))
         return result.rowcount == 1
 
-    def renew(self, event_id: int, owner: str, until: datetime, connection: Connection | None = None) -> bool:
-        """Extend a lease still held; False once it was lost (expired and taken, or settled).
-        Inside the caller's transaction when given one."""
-        statement = (
-            update(inbox)
-            .where(inbox.c.id == event_id, inbox.c.status == EventStatus.LEASED.value, inbox.c.lease_owner == owner)
-            .values(lease_expires_at=to_db(until))
-        )
-        if connection is not None:
-            return connection.execute(statement).rowcount == 1
-        with writing(self.engine) as own:
-            return own.execute(statement).rowcount == 1
+    def renew(self, connection: Connection, event_id: int, owner: str, until: datetime) -> bool:
+        """Extend a lease still held, in the caller's transaction; False once it was lost
+        (expired and taken, or settled)."""
+        return connection.execute(update(inbox).where(*_held(event_id, owner)).values(lease_expires_at=to_db(until))).rowcount == 1
 
     def release_expired(self, now: datetime) -> int:
         """Leases of workers that died go back to pending, to be processed again."""
@@ -309,9 +304,9 @@ class Inbox:
             return {platform: from_db(oldest) for platform, oldest in connection.execute(query)}  # type: ignore[misc]
 
 
-def _insert_ignoring_duplicates(engine: Engine) -> Any:
-    dialect = postgresql if is_postgres(engine) else sqlite
-    return dialect.insert(inbox).on_conflict_do_nothing(index_elements=["platform", "delivery_id"])
+def _held(event_id: int, owner: str) -> tuple[Any, ...]:
+    """The event, still leased by `owner`."""
+    return (inbox.c.id == event_id, inbox.c.status == EventStatus.LEASED.value, inbox.c.lease_owner == owner)
 
 
 def _json(value: dict[str, Any] | None) -> str | None:

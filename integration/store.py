@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 metadata = MetaData()
@@ -194,6 +196,13 @@ def create_schema(engine: Engine) -> None:
     from integration.migrations import upgrade
 
     upgrade(engine)
+
+
+def insert_ignoring_duplicates(engine: Engine, table: Table, *unique: str) -> Any:
+    """INSERT ... ON CONFLICT (unique) DO NOTHING on either engine: a repeat is an ordinary
+    outcome, not an error (no exception, no ERROR line in PostgreSQL's log)."""
+    dialect = postgresql if is_postgres(engine) else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(unique))
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -104,11 +104,14 @@ class Worker:
         adapter = self.adapters.get(stored.platform)
         if stored.source_type == BREACH_SOURCE and isinstance(adapter, BatchAdapter) and self.batch_size > 1:
             self._step_batch(stored, adapter, now)
-            return stored
+        else:
+            self._process_one(stored, now)
+        return stored
+
+    def _process_one(self, stored: StoredEvent, now: datetime) -> None:
         result = self._guarded(stored, now, partial(self.process, stored, now))
         if result is not None:
             self._finish(stored, now, result)
-        return stored
 
     def _guarded(self, stored: StoredEvent, now: datetime, work: Callable[[], T]) -> T | None:
         """Run one event's work; if it fails, settle the event (retry, dead letter, or leave
@@ -192,7 +195,7 @@ class Worker:
         for warning in plan.warnings:
             if warning.startswith("feedback request not sent"):
                 log.warning(warning, extra={"event_id": stored.id, "ticket": stored.ticket_key})
-        landed = plan.effects.notes or (plan.effects.feedback and self.feedback.secret_key)
+        landed = plan.effects.notes or plan.effects.feedback
         return Settled(EventStatus.DONE, outcome, partial(self._log_applied, stored, plan, now) if landed else None)
 
     # ---- breaches in bulk ----------------------------------------------------------------
@@ -202,15 +205,15 @@ class Worker:
         fits a bulk update in one call; the others take the ordinary path, one by one."""
         batch = [first, *self.inbox.claim_batch(self.owner, now, first.platform, BREACH_SOURCE, self.batch_size - 1)]
         if len(batch) == 1:  # one PUT beats a bulk job and its status poll
-            single = self._guarded(first, now, partial(self.process, first, now))
-            if single is not None:
-                self._finish(first, now, single)
+            self._process_one(first, now)
             return
         started = self.elapsed()
-        fresh = self._read_many(batch, adapter, now)
+        # Each payload parsed once; one that is not a ticket event is dead-lettered here.
+        parsed = [(stored, found[1]) for stored in batch if (found := self._guarded(stored, now, partial(self._event, stored, adapter))) is not None]
+        fresh = self._read_many([event for _, event in parsed], adapter)
         waiting: list[Batched] = []
-        for stored in batch:
-            planned = self._guarded(stored, now, partial(self._plan_batched, stored, adapter, now, started, fresh))
+        for stored, event in parsed:
+            planned = self._guarded(stored, now, partial(self._plan_batched, stored, adapter, event, fresh.get(event.ticket_id), now, started))
             if isinstance(planned, Batched):
                 waiting.append(planned)
             elif planned is not None:
@@ -218,27 +221,25 @@ class Worker:
         if waiting:
             self._write_batch(waiting, adapter, now)
 
-    def _read_many(self, batch: list[StoredEvent], adapter: BatchAdapter, now: datetime) -> dict[str, TicketEvent]:
+    def _read_many(self, events: list[TicketEvent], adapter: BatchAdapter) -> dict[str, TicketEvent]:
         """The batch's tickets in a few reads; if that fails, each is read on its own."""
-        events = []
-        for stored in batch:
-            try:
-                events.append(self._event(stored, adapter)[1])
-            except EventRejected:
-                continue  # planning it says why
         try:
             return adapter.refresh_many(events)
         except AdapterFailure as failure:
             log.warning("bulk read failed; reading tickets one by one", extra={"error": str(failure), "count": len(events)})
             return {}
 
-    def _plan_batched(self, stored: StoredEvent, adapter: BatchAdapter, now: datetime, started: float, fresh: dict[str, TicketEvent]) -> Batched | Settled:
-        _, event = self._event(stored, adapter)
+    def _plan_batched(
+        self, stored: StoredEvent, adapter: BatchAdapter, event: TicketEvent, read: TicketEvent | None, now: datetime, started: float
+    ) -> Batched | Settled:
         ruleset = self.rules()
-        plan, already = self._plan(stored, adapter, event, ruleset, now, read=fresh.get(event.ticket_id))
-        if not writes(plan) or not adapter.batchable(plan) or unwritable_reason(adapter, plan.event):
-            return self.process(stored, now)  # nothing to write, not in one bulk entry, or not writable
-        return Batched(stored, plan, already, self._before_write(stored, plan, ruleset, now, now + timedelta(seconds=self.elapsed() - started)))
+        plan, already = self._plan(stored, adapter, event, ruleset, now, read=read)
+        if writes(plan) and (not adapter.batchable(plan) or unwritable_reason(adapter, plan.event)):
+            return self.process(stored, now)  # not in one bulk entry, or not writable: the ordinary path says
+        recorded = self._before_write(stored, plan, ruleset, now, now + timedelta(seconds=self.elapsed() - started))
+        if not writes(plan):  # the rules no longer escalate it (answered, solved meanwhile)
+            return self._written(stored, plan, {"writes": 0}, recorded, already, now)
+        return Batched(stored, plan, already, recorded)
 
     def _write_batch(self, waiting: list[Batched], adapter: BatchAdapter, now: datetime) -> None:
         answers: dict[str, dict[str, Any] | AdapterFailure]
@@ -285,7 +286,7 @@ class Worker:
         and stored before the write because a retry re-plans from a ticket already routed,
         where the rule that starts them no longer matches."""
         with writing(self.inbox.engine) as connection:
-            if not self.inbox.renew(stored.id, self.owner, at + self.inbox.lease, connection):
+            if not self.inbox.renew(connection, stored.id, self.owner, at + self.inbox.lease):
                 raise LeaseLost()
             observed = deadlines.observe(connection, stored.ticket_key, plan.event, ruleset, now)
             return merge_changes(observed, deadlines.record(connection, stored.ticket_key, plan, now))

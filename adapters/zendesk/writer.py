@@ -84,20 +84,16 @@ def update_bodies(plan: Plan, group_id: Callable[[str], int | None], extra_notes
     if effects.add_tags or effects.remove_tags:
         # The single-ticket update has no additional_tags/remove_tags (only update_many
         # does): send the whole list, read just before, and let safe_update catch a race.
-        kept = [tag for tag in plan.event.tags if tag not in effects.remove_tags]
-        changes["tags"] = kept + [tag for tag in effects.add_tags if tag not in kept]
+        changes["tags"] = _tags_after(plan)
     notes = [*effects.notes, *extra_notes]
-    internal = [note.body for note in notes if not note.public]
-    public = [note.body for note in notes if note.public]
+    internal = [note for note in notes if not note.public]
+    public = [note for note in notes if note.public]
     guard = _guard(plan)
     if internal and public:
         # The second write's guard is the stamp the first write returns (the writer adds it).
-        return [
-            {**guard, "comment": {"body": NOTE_SEPARATOR.join(internal), "public": False}},
-            {**changes, "comment": {"body": NOTE_SEPARATOR.join(public), "public": True}},
-        ]
-    if internal or public:
-        changes["comment"] = {"body": NOTE_SEPARATOR.join(internal or public), "public": bool(public)}
+        return [{**guard, "comment": _comment(internal)}, {**changes, "comment": _comment(public)}]
+    if notes:
+        changes["comment"] = _comment(notes)
     return [{**guard, **changes}] if changes else []
 
 
@@ -111,8 +107,19 @@ def bulk_entry(plan: Plan, group_id: Callable[[str], int | None]) -> dict[str, A
     if effects.remove_tags:
         entry["remove_tags"] = list(effects.remove_tags)
     if effects.notes:
-        entry["comment"] = {"body": NOTE_SEPARATOR.join(note.body for note in effects.notes), "public": effects.notes[0].public}
+        entry["comment"] = _comment(effects.notes)
     return entry
+
+
+def _comment(notes: Sequence[NoteEffect]) -> dict[str, Any]:
+    """One comment holding the notes (all internal, or all public: the caller sorts them)."""
+    return {"body": NOTE_SEPARATOR.join(note.body for note in notes), "public": notes[0].public}
+
+
+def _tags_after(plan: Plan) -> list[str]:
+    """The ticket's tags once the plan is applied, in their order, the new ones last."""
+    kept = [tag for tag in plan.event.tags if tag not in plan.effects.remove_tags]
+    return kept + [tag for tag in plan.effects.add_tags if tag not in kept]
 
 
 def _guard(plan: Plan) -> dict[str, Any]:
@@ -141,13 +148,12 @@ def follow_up_body(plan: Plan, group_id: Callable[[str], int | None], external_i
     on it): the same requester and subject, the plan's changes, its notes as the internal first
     comment, and `external_id` naming the event, so that a retry finds it instead of opening
     another."""
-    effects, event = plan.effects, plan.event
-    tags = [tag for tag in event.tags if tag not in effects.remove_tags]
+    event = plan.event
     ticket: dict[str, Any] = {
         "via_followup_source_id": int(event.ticket_id),
         "subject": event.subject,
-        "comment": {"body": NOTE_SEPARATOR.join(note.body for note in effects.notes), "public": False},
-        "tags": tags + [tag for tag in effects.add_tags if tag not in tags],
+        "comment": {**_comment(plan.effects.notes), "public": False},
+        "tags": _tags_after(plan),
         "external_id": external_id,
         # What the closed ticket had, unless the plan changes it: a follow-up starts from there.
         **({"group_id": int(event.group_id)} if event.group_id else {}),
@@ -253,11 +259,11 @@ class ZendeskAdapter:
 
     def open_follow_up(self, plan: Plan, external_id: str) -> dict[str, Any]:
         """Open (once) the follow-up of a closed ticket that carries this plan."""
-        departments = self.rules().departments
         found = self._get_json(EndpointFactory("tickets")(), {"external_id": external_id}).get("tickets", [])
         if found:
             return {"writes": 0, "follow_up": found[0]["id"], "already": True}
-        body = follow_up_body(plan, lambda dept: self.directory.id_for(departments[dept]), external_id)
+        departments = self.rules().departments
+        body = follow_up_body(plan, self._group_ids(departments), external_id)
         audit = self._call(lambda: self.client.tickets.create(Ticket(**body)))
         return {"writes": 1, "follow_up": audit.ticket.id, "bodies": [body], "warnings": self._routing_warnings(plan, departments)}
 
@@ -289,7 +295,7 @@ class ZendeskAdapter:
 
     def apply(self, plan: Plan, extra_notes: list[NoteEffect]) -> dict[str, Any]:
         departments = self.rules().departments
-        bodies = update_bodies(plan, lambda dept: self.directory.id_for(departments[dept]), extra_notes)
+        bodies = update_bodies(plan, self._group_ids(departments), extra_notes)
         stamp: str | None = None
         for index, body in enumerate(bodies):
             if index and stamp:
@@ -312,7 +318,7 @@ class ZendeskAdapter:
         answers: dict[str, dict[str, Any] | AdapterFailure] = {}
         for start in range(0, len(plans), BULK_LIMIT):
             chunk = plans[start : start + BULK_LIMIT]
-            entries = [bulk_entry(plan, lambda dept: self.directory.id_for(departments[dept])) for plan in chunk]
+            entries = [bulk_entry(plan, self._group_ids(departments)) for plan in chunk]
             tickets = [Ticket(**entry) for entry in entries]
             job = self._call(lambda tickets=tickets: self.client.tickets.update(tickets))
             answers.update(self._finished_job(str(job.id)))
@@ -331,6 +337,10 @@ class ZendeskAdapter:
                 return job_results(job)
         waited = (self.job_polls - 1) * self.job_poll_seconds
         raise TemporaryFailure(f"Zendesk bulk update job {job_id} still running after {waited:g} s")
+
+    def _group_ids(self, departments: Mapping[str, Department]) -> Callable[[str], int | None]:
+        """A department's Zendesk group id, by department id."""
+        return lambda department: self.directory.id_for(departments[department])
 
     def _routing_warnings(self, plan: Plan, departments: Mapping[str, Department]) -> list[str]:
         department = plan.effects.department

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from integration.feedback import tokens
-from integration.plan import NoteEffect, Plan
+from integration.plan import FeedbackRequest, NoteEffect, Plan
 from integration.ruleset import RuleSet
 
 
@@ -27,14 +27,12 @@ class FeedbackLinks:
         if not self.secret_key:
             unsent = ", ".join(request.template for request in requests)
             return replace(plan, warnings=(*plan.warnings, f"feedback request not sent (SECRET_KEY is not set): {unsent}"))
-        notes = [self._comment(plan, ruleset, request_index, resolution, now) for request_index in range(len(requests))]
+        notes = [self._comment(self.secret_key, plan, request, ruleset, resolution, now) for request in requests]
         return replace(plan, effects=replace(plan.effects, notes=[*plan.effects.notes, *notes]))
 
-    def _comment(self, plan: Plan, ruleset: RuleSet, index: int, resolution: str, now: datetime) -> NoteEffect:
-        request = plan.effects.feedback[index]
-        assert self.secret_key is not None
+    def _comment(self, secret_key: str, plan: Plan, request: FeedbackRequest, ruleset: RuleSet, resolution: str, now: datetime) -> NoteEffect:
         token = tokens.issue(
-            self.secret_key,
+            secret_key,
             plan.event.platform,
             plan.event.ticket_id,
             resolution,

@@ -11,10 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from integration.feedback.tokens import FeedbackLink
-from integration.store import feedback_answers, feedback_requests, is_postgres, to_db
+from integration.store import feedback_answers, feedback_requests, insert_ignoring_duplicates, to_db
 
 
 @dataclass(frozen=True)
@@ -55,14 +54,8 @@ def record_request(
         "language": language,
         "sent_at": to_db(now),
     }
-    # ON CONFLICT DO NOTHING: a replayed solve is an ordinary outcome, not an error.
-    dialect = postgresql if is_postgres(connection.engine) else sqlite
-    statement = (
-        dialect.insert(feedback_requests)
-        .values(**row)
-        .on_conflict_do_nothing(index_elements=["platform", "ticket_id", "resolution"])
-        .returning(feedback_requests.c.id)
-    )
+    # A replayed solve is an ordinary outcome: nothing inserted, nothing raised.
+    statement = insert_ignoring_duplicates(connection.engine, feedback_requests, "platform", "ticket_id", "resolution").values(**row).returning(feedback_requests.c.id)
     return connection.execute(statement).scalar() is not None
 
 
