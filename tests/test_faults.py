@@ -318,6 +318,28 @@ def test_a_429_whose_retry_after_zenpy_cannot_read_is_still_a_rate_limit(make_de
     assert_nothing_doubled(desk.bot_bodies(41001), desk.checklist_titles(41001), BILLING_CHECKLISTS)
 
 
+def test_writes_keep_no_state_on_the_zenpy_client_that_worker_threads_share(make_desk):
+    """zenpy remembers the object it last sent in `_dirty_object`, on the API object every
+    worker thread shares, and clears it after each response: with two threads writing, one
+    iterated the None the other had left (TypeError, seen in the multi-process test). Our
+    writes send plain dicts, which zenpy never keeps there."""
+    desk = make_desk()
+    desk.fake.tickets[41001]["via"] = {"channel": "chat", "source": {"from": {}, "to": {}, "rel": None}}  # two writes
+    desk.deliver(created_payload(41001, "dirty-1"))
+    api = desk.adapters["zendesk"].client.tickets
+    kept: list[Any] = []
+
+    def note_what_zenpy_kept(response: Any, *args: Any, **kwargs: Any) -> None:
+        if response.request.method in ("PUT", "POST"):
+            kept.append(api._dirty_object)
+
+    api.session.hooks["response"].append(note_what_zenpy_kept)
+    step = desk.step()
+
+    assert step is not None and step.event.status == EventStatus.DONE, step.event.last_error
+    assert kept == [None, None]
+
+
 def test_a_429_retry_after_is_not_lost_to_another_threads_response(make_desk):
     desk = make_desk()
     desk.deliver(created_payload(41001, "race-1"))

@@ -20,7 +20,6 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 from zenpy import Zenpy
-from zenpy.lib.api_objects import Ticket
 from zenpy.lib.endpoint import EndpointFactory
 from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyException
 
@@ -264,7 +263,7 @@ class ZendeskAdapter:
             return {"writes": 0, "follow_up": found[0]["id"], "already": True}
         departments = self.rules().departments
         body = follow_up_body(plan, self._group_ids(departments), external_id)
-        audit = self._call(lambda: self.client.tickets.create(Ticket(**body)))
+        audit = self._send("POST", EndpointFactory("tickets")(), {"ticket": body})
         return {"writes": 1, "follow_up": audit.ticket.id, "bodies": [body], "warnings": self._routing_warnings(plan, departments)}
 
     def refresh(self, event: TicketEvent) -> TicketEvent:
@@ -300,9 +299,9 @@ class ZendeskAdapter:
         for index, body in enumerate(bodies):
             if index and stamp:
                 body = {"safe_update": True, "updated_stamp": stamp, **body}  # guarded by the first write's stamp
-            ticket = Ticket(id=int(plan.event.ticket_id), **body)
+            ticket_id = int(plan.event.ticket_id)
             try:
-                result = self._call(lambda ticket=ticket: self.client.tickets.update(ticket))
+                result = self._send("PUT", EndpointFactory("tickets")(id=ticket_id), {"ticket": {"id": ticket_id, **body}})
             except Conflict as conflict:
                 raise Conflict(str(conflict), partial=index > 0) from None
             stamp = _updated_at(result)
@@ -319,8 +318,7 @@ class ZendeskAdapter:
         for start in range(0, len(plans), BULK_LIMIT):
             chunk = plans[start : start + BULK_LIMIT]
             entries = [bulk_entry(plan, self._group_ids(departments)) for plan in chunk]
-            tickets = [Ticket(**entry) for entry in entries]
-            job = self._call(lambda tickets=tickets: self.client.tickets.update(tickets))
+            job = self._send("PUT", EndpointFactory("tickets")(update_many=True), {"tickets": entries})
             answers.update(self._finished_job(str(job.id)))
             for plan, entry in zip(chunk, entries, strict=True):
                 written = answers.get(plan.event.ticket_id)
@@ -348,6 +346,15 @@ class ZendeskAdapter:
             group = departments[department].zendesk.get("group", "(none configured)")
             return [f'not routed to {department}: no Zendesk group "{group}" was found at start-up']
         return []
+
+    def _send(self, method: str, endpoint: Any, payload: dict[str, Any]) -> Any:
+        """A write with a plain dict body. zenpy keeps the zenpy object it last sent in a
+        "dirty object" attribute shared by every thread using the client, and clears it after
+        each response: two worker threads writing at once made one iterate the None the other
+        left (TypeError). A dict body is never kept there."""
+        api = self.client.tickets
+        send = api._put if method == "PUT" else api._post
+        return self._call(lambda: send(api._build_url(endpoint), payload=payload))
 
     def _get_json(self, endpoint: Any, params: dict[str, str] | None = None) -> dict[str, Any]:
         api = self.client.tickets
