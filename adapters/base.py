@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from integration.events import TicketEvent
-from integration.plan import NoteEffect, Plan
+from integration.core.events import TicketEvent
+from integration.core.plan import NoteEffect, Plan
 
 
 class AdapterFailure(Exception):

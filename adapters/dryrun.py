@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from adapters.base import Adapter
-from integration.events import TicketEvent
-from integration.plan import NoteEffect, Plan
+from integration.core.events import TicketEvent
+from integration.core.plan import NoteEffect, Plan
 
 log = logging.getLogger("dispute_desk.dryrun")
 

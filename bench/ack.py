@@ -430,7 +430,7 @@ class Database:
     def create(self) -> None:
         from sqlalchemy import text
 
-        from integration.store import connect, create_schema
+        from integration.runtime.store import connect, create_schema
 
         if self.admin_url:
             admin = self._admin()
@@ -446,7 +446,7 @@ class Database:
     def stored_events(self) -> int:
         from sqlalchemy import func, select
 
-        from integration.store import connect, inbox
+        from integration.runtime.store import connect, inbox
 
         engine = connect(self.url)
         try:

@@ -28,9 +28,10 @@ sys.path.insert(0, str(ROOT))  # the fake in `tests.fakes`, run as a script
 
 from sqlalchemy import insert
 
-from integration import clock, create_app, platforms
+from integration import create_app
 from integration.config import Config
-from integration.store import deadlines, to_db
+from integration.runtime import clock, platforms
+from integration.runtime.store import deadlines, to_db
 from tests.fakes.zendesk import FakeZendesk
 
 BOT_ID = 9_000_001

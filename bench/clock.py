@@ -39,9 +39,9 @@ sys.path.insert(0, str(ROOT))  # `bench.ack` when run as a script
 from sqlalchemy import func, select
 
 from bench.ack import Database
-from integration import clock
-from integration.inbox import Inbox
-from integration.store import connect, deadlines, inbox, is_postgres, to_db
+from integration.runtime import clock
+from integration.runtime.inbox import Inbox
+from integration.runtime.store import connect, deadlines, inbox, is_postgres, to_db
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 12:00 in São Paulo
 ROUNDS = 3
@@ -101,7 +101,7 @@ def load(engine, rows: int, due: int) -> float:  # type: ignore[no-untyped-def]
 
 
 def due_query(now: datetime, engine):  # type: ignore[no-untyped-def]
-    """The clock's query, exactly as integration/clock.py `_fire_batch` builds it."""
+    """The clock's query, exactly as integration/runtime/clock.py `_fire_batch` builds it."""
     query = (
         select(deadlines)
         .where(deadlines.c.status == "running", deadlines.c.due_at <= to_db(now))

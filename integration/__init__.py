@@ -1,37 +1,32 @@
 """dispute-desk: dispute-escalation rules for Zendesk and Jira tickets, from webhooks.
 
-`create_app` is the Flask application factory (gunicorn: `integration:create_app()`).
+The package is layered; each layer imports only the ones below it (import-linter checks it):
+
+- `integration.core` — pure: events, rules, conditions, actions, the engine, plans;
+- `integration.runtime` — the database, the inbox and worker, the clock, platform wiring;
+- `integration.web` — the Flask application: webhooks, the feedback page, health, metrics;
+- `integration.cli` — the `dispute-desk` command.
+
+`create_app` is the application factory (gunicorn: `integration:create_app()`): the web
+application with the command line attached, so `flask --app integration` and the tests'
+`app.test_cli_runner()` see every command.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the engine lives in this package and must not pull Flask in
+if TYPE_CHECKING:  # importing the package must not pull Flask in: the core lives below it
     from flask import Flask
 
     from integration.config import Config
 
 
 def create_app(config: Config | None = None) -> Flask:
-    from flask import Flask
-
-    from integration import errors, ops
-    from integration.config import Config
-    from integration.feedback import page as feedback_page
-    from integration.services import Services
-    from integration.webhooks import jira, zendesk
-
-    config = config or Config.from_env()
-    app = Flask(__name__)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["dispute_desk"] = Services.build(config)
-    errors.register(app)
-    app.register_blueprint(ops.blueprint)
-    app.register_blueprint(zendesk.blueprint)
-    app.register_blueprint(jira.blueprint)
-    feedback_page.init_app(app)
     from integration.cli import register_commands
+    from integration.config import Config
+    from integration.web import create_web_app
 
+    app = create_web_app(config or Config.from_env())
     register_commands(app)
     return app

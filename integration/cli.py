@@ -20,11 +20,12 @@ import click
 from flask import Flask
 from flask.cli import ScriptInfo, pass_script_info
 
-from integration import clock, engine, explain, platforms
-from integration.inbox import EventStatus
+from integration.core import engine, explain
+from integration.core.rules.loader import check_rules, load_ruleset
+from integration.core.rules.problems import RuleSetError
 from integration.logs import configure as configure_logging
-from integration.rules.loader import check_rules, load_ruleset
-from integration.rules.problems import RuleSetError
+from integration.runtime import clock, platforms
+from integration.runtime.inbox import EventStatus
 
 log = logging.getLogger("dispute_desk")
 
@@ -70,8 +71,8 @@ def serve(info: ScriptInfo, host: str, port: int, workers: int) -> None:
 
     from werkzeug.serving import make_server
 
-    from integration import local_secret
     from integration.config import Config
+    from integration.runtime import local_secret
 
     # One machine, no SECRET_KEY: a generated one beside the SQLite file, so feedback links
     # work out of the box (this process's environment only, before the app reads it).
@@ -272,8 +273,8 @@ def events_replay(info: ScriptInfo, event_id: int | None, all_dead: bool) -> Non
 @click.option("--older-than", "days", required=True, type=click.FloatRange(min=1), metavar="DAYS", help="At least 1: webhooks are retried within hours.")
 @pass_script_info
 def events_prune(info: ScriptInfo, days: float) -> None:
-    from integration import deadlines as timers
-    from integration.store import writing
+    from integration.runtime import deadlines as timers
+    from integration.runtime.store import writing
 
     services = _load_app(info).extensions["dispute_desk"]
     before = datetime.now(UTC) - timedelta(days=days)
@@ -296,7 +297,7 @@ def deadlines() -> None:
 @click.option("--limit", default=200, show_default=True, type=int)
 @pass_script_info
 def deadlines_list(info: ScriptInfo, ticket: str | None, limit: int) -> None:
-    from integration import deadlines as timers
+    from integration.runtime import deadlines as timers
 
     services = _load_app(info).extensions["dispute_desk"]
     with services.engine.connect() as connection:
@@ -329,7 +330,7 @@ def feedback() -> None:
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
 @pass_script_info
 def feedback_report(info: ScriptInfo, since: datetime | None, as_json: bool) -> None:
-    from integration.feedback.store import report
+    from integration.runtime.feedback.store import report
 
     services = _load_app(info).extensions["dispute_desk"]
     start = since.replace(tzinfo=UTC) if since else None
@@ -371,8 +372,8 @@ def db() -> None:
 @click.option("--database-url", help="Default: DATABASE_URL, or the embedded SQLite file.")
 def db_upgrade(database_url: str | None) -> None:
     from integration.config import Config
-    from integration.migrations import upgrade
-    from integration.store import connect
+    from integration.runtime.migrations import upgrade
+    from integration.runtime.store import connect
 
     url = database_url or Config.from_env().database_url
     engine = connect(url)

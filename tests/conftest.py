@@ -21,8 +21,8 @@ from sqlalchemy.engine import make_url
 
 from integration import create_app
 from integration.config import Config
-from integration.migrations import upgrade
-from integration.store import connect, metadata
+from integration.runtime.migrations import upgrade
+from integration.runtime.store import connect, metadata
 from tests.fakes.fixtures import fake_zendesk, zenpy_client  # noqa: F401 - fixtures
 from tests.fakes.jira_fixtures import fake_jira, fake_jira_server  # noqa: F401 - fixtures
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from integration.calendars import (
+from integration.core.calendars import (
     WALL_CLOCK,
     Calendar,
     Duration,

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from integration.cli import main
-from integration.inbox import EventStatus
+from integration.runtime.inbox import EventStatus
 from tests.conftest import PAYLOADS, REAL, RULES
 
 PT_BILLING = PAYLOADS / "zendesk" / "ticket_created_pt_billing.json"
@@ -325,7 +325,7 @@ PRUNE_CASES = [
 def test_events_prune_deletes_only_old_finished_events_their_log_and_ended_deadlines(app, runner):
     from sqlalchemy import insert, select
 
-    from integration.store import action_log, deadlines, to_db
+    from integration.runtime.store import action_log, deadlines, to_db
 
     services = app.extensions["dispute_desk"]
     inbox, now = services.inbox, datetime.now(UTC)

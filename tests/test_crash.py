@@ -32,10 +32,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from integration import create_app, platforms
+from integration import create_app
 from integration.config import Config
-from integration.inbox import EventStatus
-from integration.store import action_log, deadlines, inbox
+from integration.runtime import platforms
+from integration.runtime.inbox import EventStatus
+from integration.runtime.store import action_log, deadlines, inbox
 from tests.conftest import PAYLOADS, RULES, WEBHOOK_SECRET, load_json, zendesk_headers
 from tests.fakes.zendesk import FakeZendesk
 

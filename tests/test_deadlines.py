@@ -29,16 +29,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from integration import clock, platforms
-from integration.calendars import WALL_CLOCK, Calendar
 from integration.cli import main as cli_main
-from integration.deadlines import Deadline, met_by, transition
-from integration.events import Comment, EventKind, TicketEvent
-from integration.inbox import EventStatus
-from integration.rules.loader import load_ruleset
-from integration.store import deadlines as deadlines_table
-from integration.store import from_db, to_db
-from integration.store import inbox as inbox_table
+from integration.core.calendars import WALL_CLOCK, Calendar
+from integration.core.events import Comment, EventKind, TicketEvent
+from integration.core.rules.loader import load_ruleset
+from integration.runtime import clock, platforms
+from integration.runtime.deadlines import Deadline, met_by, transition
+from integration.runtime.inbox import EventStatus
+from integration.runtime.store import deadlines as deadlines_table
+from integration.runtime.store import from_db, to_db
+from integration.runtime.store import inbox as inbox_table
 from tests.conftest import PAYLOADS, RULES, WEBHOOK_SECRET, load_json, zendesk_headers
 from tests.fakes.fixtures import point_zenpy_at
 from tests.openapi import ZENPY_ALLOWED, load_spec

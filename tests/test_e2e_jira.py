@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from integration import platforms
-from integration.inbox import EventStatus
+from integration.runtime import platforms
+from integration.runtime.inbox import EventStatus
 from tests.conftest import PAYLOADS, WEBHOOK_SECRET, jira_headers, load_json
 from tests.fakes.jira import FakeJira, adf_text
 from tests.fakes.jira_fixtures import JIRA_API_TOKEN, JIRA_PAT

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from integration import platforms
-from integration.inbox import EventStatus
+from integration.runtime import platforms
+from integration.runtime.inbox import EventStatus
 from tests.conftest import PAYLOADS, WEBHOOK_SECRET, load_json, zendesk_headers
 from tests.fakes.fixtures import point_zenpy_at
 from tests.openapi import ZENPY_ALLOWED, load_spec

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from integration.engine import plan
-from integration.events import Comment, EventKind, Requester, TicketEvent
-from integration.rules.loader import load_sources
-from integration.ruleset import RuleSet
+from integration.core.engine import plan
+from integration.core.events import Comment, EventKind, Requester, TicketEvent
+from integration.core.rules.loader import load_sources
+from integration.core.ruleset import RuleSet
 
 NOW = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
 
@@ -291,7 +291,7 @@ def test_now_must_be_aware() -> None:
 
 def test_the_engine_imports_no_io_library() -> None:
     code = (
-        "import sys, integration.engine, integration.rules.loader\n"
+        "import sys, integration.core.engine, integration.core.rules.loader\n"
         "banned = {'flask', 'werkzeug', 'sqlalchemy', 'requests', 'zenpy', 'jira', 'urllib3', 'psycopg', 'http'}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in banned))\n"
     )

@@ -31,10 +31,11 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import func, select
 
 import tests.fakes.zendesk as fake_zendesk_module
-from integration import cli, platforms
-from integration.inbox import EventStatus, StoredEvent
-from integration.store import action_log, deadlines, from_db, inbox
-from integration.worker import Worker
+from integration import cli
+from integration.runtime import platforms
+from integration.runtime.inbox import EventStatus, StoredEvent
+from integration.runtime.store import action_log, deadlines, from_db, inbox
+from integration.runtime.worker import Worker
 from tests.conftest import PAYLOADS, RULES, WEBHOOK_SECRET, jira_headers, load_json, zendesk_headers
 from tests.fakes.fixtures import point_zenpy_at
 from tests.fakes.jira import FakeJira, adf_text

@@ -16,20 +16,20 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
-from integration import engine as rules_engine
-from integration import internal_events
-from integration.events import EventKind
-from integration.feedback import tokens
-from integration.feedback.store import (
+from integration.core import engine as rules_engine
+from integration.core.events import EventKind
+from integration.core.feedback import tokens
+from integration.core.rules.loader import load_ruleset
+from integration.runtime import internal_events
+from integration.runtime.feedback.store import (
     DepartmentReport,
     latest_answer,
     record_request,
     report,
     requested,
 )
-from integration.inbox import EventStatus
-from integration.rules.loader import load_ruleset
-from integration.store import feedback_answers, writing
+from integration.runtime.inbox import EventStatus
+from integration.runtime.store import feedback_answers, writing
 from tests.conftest import RULES
 from tests.test_ops import parse_metrics
 

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from integration.feedback import tokens
-from integration.store import feedback_answers
+from integration.core.feedback import tokens
+from integration.runtime.store import feedback_answers
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

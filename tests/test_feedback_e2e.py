@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from integration.feedback.store import report
-from integration.inbox import EventStatus
+from integration.runtime.feedback.store import report
+from integration.runtime.inbox import EventStatus
 from tests.openapi import ZENPY_ALLOWED, load_spec
 from tests.test_deadlines import (  # noqa: F401 - fixtures
     BOT_ID,

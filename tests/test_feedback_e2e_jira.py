@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from integration import platforms
-from integration.inbox import EventStatus, StoredEvent
+from integration.runtime import platforms
+from integration.runtime.inbox import EventStatus, StoredEvent
 from tests.conftest import PAYLOADS, WEBHOOK_SECRET, jira_headers, load_json
 from tests.fakes.jira import FakeJira, adf_text
 from tests.fakes.jira_fixtures import JIRA_API_TOKEN, make_jira_client

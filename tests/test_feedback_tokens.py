@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from itsdangerous import URLSafeSerializer
 
-from integration.feedback import tokens
-from integration.feedback.tokens import FeedbackLink, TokenExpired, TokenForged, TokenRefused
+from integration.core.feedback import tokens
+from integration.core.feedback.tokens import FeedbackLink, TokenExpired, TokenForged, TokenRefused
 
 KEY = "feedback-key-0123456789"
 T = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from integration import engine
-from integration.events import EventKind, Requester, TicketEvent
-from integration.rules.loader import load_ruleset
+from integration.core import engine
+from integration.core.events import EventKind, Requester, TicketEvent
+from integration.core.rules.loader import load_ruleset
 from tests.conftest import RULES
 
 NOW = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)

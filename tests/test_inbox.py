@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine
 
-from integration.inbox import EventStatus, Inbox, RetryPolicy
-from integration.store import connect, create_schema
+from integration.runtime.inbox import EventStatus, Inbox, RetryPolicy
+from integration.runtime.store import connect, create_schema
 
 T0 = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
 CREATED = "zen:event-type:ticket.created"

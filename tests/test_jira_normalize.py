@@ -33,7 +33,7 @@ from adapters.jira import (
     refresh,
 )
 from adapters.jira.values import custom_value, plain_text
-from integration.events import PRIORITIES, STATUSES, Comment, EventKind, Requester, TicketEvent
+from integration.core.events import PRIORITIES, STATUSES, Comment, EventKind, Requester, TicketEvent
 from tests.conftest import SHARED
 
 REAL = SHARED / "fixtures" / "real"

@@ -1,4 +1,4 @@
-"""`integration.language`: locale normalization, detection from text, and precedence."""
+"""`integration.core.matching.language`: locale normalization, detection from text, and precedence."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from integration.language import LANGUAGES, detect, normalize_locale, resolve
+from integration.core.matching.language import LANGUAGES, detect, normalize_locale, resolve
 
-MODULE = Path(__file__).resolve().parents[1] / "integration" / "language.py"
+MODULE = Path(__file__).resolve().parents[1] / "integration" / "core" / "matching" / "language.py"
 
 
 def test_languages() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from integration import local_secret
+from integration.runtime import local_secret
 
 
 @pytest.mark.parametrize(

@@ -16,12 +16,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from integration import create_app, platforms
+from integration import create_app
 from integration.config import Config, ConfigError
-from integration.inbox import EventStatus
-from integration.migrations import upgrade
-from integration.rules.problems import RuleSetError
-from integration.store import connect
+from integration.core.rules.problems import RuleSetError
+from integration.runtime import platforms
+from integration.runtime.inbox import EventStatus
+from integration.runtime.migrations import upgrade
+from integration.runtime.store import connect
 from tests.conftest import PAYLOADS, PG_URL, REAL, RULES, _postgres_reason
 
 PT_BILLING = PAYLOADS / "zendesk" / "ticket_created_pt_billing.json"
@@ -112,7 +113,7 @@ def test_readyz_is_503_when_the_database_is_unreachable(make_app, doomed_databas
 
 
 def test_the_feedback_page_says_try_later_when_the_database_is_unreachable(make_app, doomed_database):
-    from integration.feedback import tokens
+    from integration.core.feedback import tokens
 
     url, lose = doomed_database
     app = make_app(database_url=url, secret_key="ops-secret")
@@ -364,7 +365,7 @@ def test_the_migrations_build_exactly_the_schema_the_code_declares(database_url)
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from integration.store import metadata
+    from integration.runtime.store import metadata
 
     engine = connect(database_url)
     upgrade(engine)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from integration.rules.loader import check_rules, load_sources
+from integration.core.rules.loader import check_rules, load_sources
 from tests.conftest import RULES
 
 # A valid base file the snippets below refer to (references resolve across files).

@@ -21,8 +21,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, select
 
-from integration.feedback import tokens
-from integration.store import inbox
+from integration.core.feedback import tokens
+from integration.runtime.store import inbox
 from tests.conftest import PAYLOADS, RULES
 
 BIN = Path(sys.executable).parent

@@ -1,4 +1,4 @@
-"""`integration.text`: folding and whole-word matching of rule `words`."""
+"""`integration.core.matching.text`: folding and whole-word matching of rule `words`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from integration.text import WordMatcher, fold
+from integration.core.matching.text import WordMatcher, fold
 
-MODULE = Path(__file__).resolve().parents[1] / "integration" / "text.py"
+MODULE = Path(__file__).resolve().parents[1] / "integration" / "core" / "matching" / "text.py"
 
 
 @pytest.mark.parametrize(

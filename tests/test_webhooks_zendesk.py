@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from integration.inbox import EventStatus
+from integration.runtime.inbox import EventStatus
 from tests.conftest import (
     PAYLOADS,
     REAL,

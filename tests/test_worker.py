@@ -20,12 +20,12 @@ from sqlalchemy import select
 from adapters import zendesk
 from adapters.base import Adapter, Conflict, PermanentFailure, TemporaryFailure
 from adapters.dryrun import DryRunAdapter
-from integration.events import TicketEvent
-from integration.idempotency import references_in
-from integration.inbox import EventStatus, RetryPolicy
-from integration.plan import NoteEffect, Plan
-from integration.store import deadlines
-from integration.worker import Worker
+from integration.core.events import TicketEvent
+from integration.core.plan import NoteEffect, Plan
+from integration.runtime.idempotency import references_in
+from integration.runtime.inbox import EventStatus, RetryPolicy
+from integration.runtime.store import deadlines
+from integration.runtime.worker import Worker
 from tests.conftest import PAYLOADS, REAL, load_json
 
 NOW = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)  # a Monday, inside business hours
@@ -351,7 +351,7 @@ def test_a_deadline_is_started_once_and_cancelled_when_the_dispute_is_solved(ser
 
 
 def test_each_worker_of_a_process_has_its_own_lease_owner(services):
-    from integration import platforms
+    from integration.runtime import platforms
 
     adapters = platforms.build_adapters(services)
     first, second = (platforms.make_worker(services, adapters) for _ in range(2))
@@ -359,7 +359,7 @@ def test_each_worker_of_a_process_has_its_own_lease_owner(services):
 
 
 def test_a_stalled_worker_thread_loses_its_lease_to_a_sibling(services):
-    from integration import platforms
+    from integration.runtime import platforms
 
     adapters = platforms.build_adapters(services)
     stalled, sibling = (platforms.make_worker(services, adapters) for _ in range(2))

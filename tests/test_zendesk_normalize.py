@@ -31,7 +31,7 @@ from adapters.zendesk.normalize import (
     normalize_priority,
     normalize_status,
 )
-from integration.events import Comment, EventKind, Requester, TicketEvent
+from integration.core.events import Comment, EventKind, Requester, TicketEvent
 from tests.conftest import SHARED
 
 REAL = SHARED / "fixtures" / "real"

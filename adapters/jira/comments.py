@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from integration.plan import NoteEffect
+from integration.core.plan import NoteEffect
 
 BOX = "☐ "
 

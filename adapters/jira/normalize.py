@@ -45,7 +45,7 @@ from adapters.jira.values import (
     status_of,
     user_id,
 )
-from integration.events import Comment, EventKind, Requester, TicketEvent
+from integration.core.events import Comment, EventKind, Requester, TicketEvent
 
 __all__ = [
     "PARTS",

@@ -26,7 +26,7 @@ from adapters.jira.values import (
     status_of,
     user_id,
 )
-from integration.events import Comment, Requester, TicketEvent
+from integration.core.events import Comment, Requester, TicketEvent
 
 
 def refresh(

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from integration.events import PRIORITIES, STATUSES
+from integration.core.events import PRIORITIES, STATUSES
 
 # Status category key -> status. Every Jira status belongs to one of these three categories.
 DEFAULT_STATUS_CATEGORIES: dict[str, str] = {

@@ -24,10 +24,10 @@ from adapters.jira.comments import comment_body
 from adapters.jira.normalize import normalize
 from adapters.jira.refresh import refresh
 from adapters.jira.values import jira_priority_name, normalize_transition_target
-from integration.events import TicketEvent
-from integration.idempotency import references_in
-from integration.plan import NoteEffect, Plan
-from integration.ruleset import Department, RuleSet
+from integration.core.events import TicketEvent
+from integration.core.plan import NoteEffect, Plan
+from integration.core.ruleset import Department, RuleSet
+from integration.runtime.idempotency import references_in
 
 log = logging.getLogger("dispute_desk.jira")
 

@@ -38,7 +38,7 @@ from adapters.zendesk.values import (
     normalize_priority,
     normalize_status,
 )
-from integration.events import Comment, EventKind, Requester, TicketEvent
+from integration.core.events import Comment, EventKind, Requester, TicketEvent
 
 __all__ = [
     "EVENT_TYPE_PREFIX",

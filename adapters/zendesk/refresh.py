@@ -21,7 +21,7 @@ from adapters.zendesk.values import (
     normalize_priority,
     normalize_status,
 )
-from integration.events import Requester, TicketEvent
+from integration.core.events import Requester, TicketEvent
 
 
 def refresh(

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from integration.events import LANGUAGES, PRIORITIES, STATUSES
+from integration.core.events import LANGUAGES, PRIORITIES, STATUSES
 
 # Zendesk via channels (API names, and the `{{ticket.via}}` display names once slugged).
 # Decisions: a social network's own DMs count as `social`; messaging apps and SMS as `chat`;

@@ -25,10 +25,10 @@ from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyExce
 
 from adapters.base import AdapterFailure, Conflict, PermanentFailure, TemporaryFailure
 from adapters.zendesk.normalize import normalize, refresh
-from integration.events import TicketEvent
-from integration.idempotency import references_in
-from integration.plan import NoteEffect, Plan
-from integration.ruleset import Department, RuleSet
+from integration.core.events import TicketEvent
+from integration.core.plan import NoteEffect, Plan
+from integration.core.ruleset import Department, RuleSet
+from integration.runtime.idempotency import references_in
 
 log = logging.getLogger("dispute_desk.zendesk")
 

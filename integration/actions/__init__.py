@@ -1,6 +1,0 @@
-"""Every action, registered in one place: importing this package fills `ACTIONS`."""
-
-from integration.actions import checklist, deadlines, messages, routing, ticket_fields  # noqa: F401
-from integration.actions.base import ACTIONS, Action, register
-
-__all__ = ["ACTIONS", "Action", "register"]

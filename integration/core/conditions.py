@@ -1,0 +1,385 @@
+"""Rule conditions: a fixed table of fields, a table of operators, and `all/any/none`
+groups. Parsed once at load (regexes and word lists compiled then), evaluated per event
+with a result for every test, so a plan can say which conditions failed and why."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Any
+
+from integration.core.events import LANGUAGES, PLATFORMS, PRIORITIES, STATUSES, TicketEvent
+from integration.core.matching import text as textmatch
+from integration.core.plan import ConditionResult
+from integration.core.rules.context import ParseContext
+from integration.core.rules.nodes import Node
+from integration.core.rules.schema import describe, one_of
+from integration.core.ruleset import RuleSet
+
+INVALID = object()  # an operand that failed validation (the problem is already reported)
+
+
+class Facts:
+    """The values conditions read, computed once per event (language detection is not free)."""
+
+    def __init__(self, event: TicketEvent, ruleset: RuleSet) -> None:
+        self.event = event
+        self.ruleset = ruleset
+        self._matches: dict[tuple[int, str], str | None] = {}
+
+    def first_match(self, matcher: textmatch.WordMatcher, field: str, text: str) -> str | None:
+        """Rules share word lists (YAML aliases): search each list in each field once per event."""
+        key = (id(matcher), field)
+        if key not in self._matches:
+            self._matches[key] = matcher.first_match(text)
+        return self._matches[key]
+
+    @cached_property
+    def language(self) -> str:
+        return self.ruleset.language_for(self.event)
+
+    @cached_property
+    def department(self) -> str | None:
+        return self.ruleset.department_of(self.event)
+
+    @cached_property
+    def text(self) -> str:
+        return self.event.text
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    kind: str  # text, enum, list, bool, number, any
+    read: Callable[[Facts], Any]
+    choices: tuple[str, ...] = ()
+    ref: str = ""  # a field whose values name things defined elsewhere (departments, deadlines)
+
+
+def _comment_attr(name: str) -> Callable[[Facts], Any]:
+    return lambda facts: getattr(facts.event.comment, name) if facts.event.comment else None
+
+
+FIELDS: dict[str, FieldSpec] = {
+    spec.name: spec
+    for spec in (
+        FieldSpec("platform", "enum", lambda f: f.event.platform, PLATFORMS),
+        FieldSpec("status", "enum", lambda f: f.event.status, STATUSES),
+        FieldSpec("previous_status", "enum", lambda f: f.event.previous_status, STATUSES),
+        FieldSpec("priority", "enum", lambda f: f.event.priority, PRIORITIES),
+        FieldSpec("tags", "list", lambda f: f.event.tags),
+        FieldSpec("channel", "text", lambda f: f.event.channel),
+        FieldSpec("subject", "text", lambda f: f.event.subject),
+        FieldSpec("description", "text", lambda f: f.event.description),
+        FieldSpec("comment", "text", _comment_attr("body")),
+        FieldSpec("comment_public", "bool", _comment_attr("public")),
+        FieldSpec("comment_by", "enum", _comment_attr("by"), ("customer", "agent")),
+        FieldSpec("text", "text", lambda f: f.text),
+        FieldSpec("language", "enum", lambda f: f.language, LANGUAGES),
+        FieldSpec("requester.email", "text", lambda f: f.event.requester.email),
+        FieldSpec("requester.organization", "text", lambda f: f.event.requester.organization),
+        FieldSpec("department", "enum", lambda f: f.department, ref="department"),
+        FieldSpec("deadline", "enum", lambda f: f.event.deadline, ref="deadline"),
+        FieldSpec("rating", "number", lambda f: f.event.rating),
+    )
+}
+CUSTOM_PREFIX = "custom."
+
+
+def field_spec(name: str) -> FieldSpec | None:
+    if name.startswith(CUSTOM_PREFIX) and len(name) > len(CUSTOM_PREFIX):
+        custom = name[len(CUSTOM_PREFIX) :]
+        return FieldSpec(name, "any", lambda f: f.ruleset.custom_value(f.event, custom), ref="custom_field")
+    return FIELDS.get(name)
+
+
+# ---- operators ---------------------------------------------------------------------------
+
+Compiler = Callable[[Node, FieldSpec, ParseContext], Any]
+Tester = Callable[[Any, Any], bool]
+
+
+@dataclass(frozen=True)
+class Operator:
+    name: str
+    kinds: frozenset[str]
+    compile: Compiler
+    test: Tester
+
+
+def _scalar(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
+    if spec.kind == "bool":
+        flag = ctx.boolean(node)
+        return INVALID if flag is None else flag
+    if spec.kind == "number":
+        number = ctx.number(node)
+        return INVALID if number is None else number
+    if not node.is_scalar or node.value is None:
+        ctx.expected(node, "a single value")
+        return INVALID
+    value = node.value if isinstance(node.value, str) else str(node.value)
+    return _checked_choice(node, value, spec, ctx)
+
+
+def _checked_choice(node: Node, value: str, spec: FieldSpec, ctx: ParseContext) -> Any:
+    if spec.choices and value not in spec.choices:
+        ctx.expected(node, f"one of {one_of(spec.choices)}")
+        return INVALID
+    if spec.ref:
+        ctx.require(spec.ref, value, node)
+    return value
+
+
+def _scalar_list(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
+    if not node.is_list or not node.value:
+        ctx.expected(node, "a list of values")
+        return INVALID
+    values = [_scalar(item, spec, ctx) for item in node.value]
+    return INVALID if any(value is INVALID for value in values) else tuple(values)
+
+
+def _text_list(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
+    values = ctx.string_list(node, "a list of texts", allow_single=True)
+    return INVALID if values is None else tuple(values)
+
+
+def _one_text(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
+    value = node.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value:
+        ctx.expected(node, "a text")
+        return INVALID
+    return value
+
+
+def _words(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
+    values = ctx.string_list(node, "a list of words or phrases", allow_single=True)
+    return INVALID if values is None else _matcher(tuple(values))
+
+
+@lru_cache(maxsize=1024)
+def _matcher(words: tuple[str, ...]) -> textmatch.WordMatcher:
+    """One compiled matcher per distinct list, however many rules repeat it."""
+    return textmatch.WordMatcher(words)
+
+
+def _regex(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
+    if not isinstance(node.value, str) or not node.value:
+        ctx.expected(node, "a regular expression")
+        return INVALID
+    try:
+        return re.compile(node.value)
+    except re.error as error:
+        ctx.report(node, f"must be a valid regular expression: {error.msg} at position {error.pos} (got {describe(node.value)})")
+        return INVALID
+
+
+def _flag(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
+    value = ctx.boolean(node)
+    return INVALID if value is None else value
+
+
+def _bound(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
+    value = ctx.number(node)
+    return INVALID if value is None else value
+
+
+def _same(actual: Any, expected: Any) -> bool:
+    if actual is None:
+        return False
+    if isinstance(actual, str) and isinstance(expected, str):
+        return actual.casefold() == expected.casefold()
+    return actual == expected or str(actual) == str(expected)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _compare(check: Callable[[float, float], bool]) -> Tester:
+    def test(actual: Any, bound: Any) -> bool:
+        number = _number(actual)
+        return number is not None and check(number, float(bound))
+
+    return test
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != "" and value != () and value != []
+
+
+def _as_list(actual: Any) -> tuple[str, ...]:
+    return tuple(actual) if actual else ()
+
+
+SCALARS = frozenset({"text", "enum", "bool", "number", "any"})
+TEXTS = frozenset({"text", "any"})
+NUMBERS = frozenset({"number", "any"})
+LISTS = frozenset({"list"})
+EVERY = SCALARS | LISTS
+
+OPERATORS: dict[str, Operator] = {
+    op.name: op
+    for op in (
+        Operator("is", SCALARS, _scalar, _same),
+        Operator("is_not", SCALARS, _scalar, lambda a, e: not _same(a, e)),
+        Operator("in", SCALARS - {"bool"}, _scalar_list, lambda a, e: any(_same(a, x) for x in e)),
+        Operator("not_in", SCALARS - {"bool"}, _scalar_list, lambda a, e: not any(_same(a, x) for x in e)),
+        Operator("contains", LISTS, _one_text, lambda a, e: e in _as_list(a)),
+        Operator("contains_any", LISTS, _text_list, lambda a, e: any(x in _as_list(a) for x in e)),
+        Operator("contains_all", LISTS, _text_list, lambda a, e: all(x in _as_list(a) for x in e)),
+        Operator("words", TEXTS, _words, lambda a, e: bool(a) and e.first_match(str(a)) is not None),
+        Operator("matches", TEXTS, _regex, lambda a, e: a is not None and e.search(str(a)) is not None),
+        Operator("gt", NUMBERS, _bound, _compare(lambda a, b: a > b)),
+        Operator("gte", NUMBERS, _bound, _compare(lambda a, b: a >= b)),
+        Operator("lt", NUMBERS, _bound, _compare(lambda a, b: a < b)),
+        Operator("lte", NUMBERS, _bound, _compare(lambda a, b: a <= b)),
+        Operator("exists", EVERY, _flag, lambda a, e: _present(a) == e),
+    )
+}
+
+
+# ---- the condition tree --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Test:
+    path: str
+    field: FieldSpec
+    operator: Operator
+    operand: Any  # compiled (a matcher, a regex, a tuple, ...)
+    written: Any  # as the admin wrote it, for explanations
+
+    def evaluate(self, facts: Facts, negate: bool, results: list[ConditionResult]) -> bool:
+        actual = self.field.read(facts)
+        if self.operator.name == "words":
+            match = facts.first_match(self.operand, self.field.name, str(actual)) if actual else None
+            held = match is not None
+            actual = f"…{match}…" if held else actual  # say which word matched
+        else:
+            held = self.operator.test(actual, self.operand)
+        operator = f"not {self.operator.name}" if negate else self.operator.name
+        results.append(ConditionResult(self.path, self.field.name, operator, self.written, _shown(actual), held != negate))
+        return held
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > 80:
+        return value[:77] + "..."
+    return list(value) if isinstance(value, tuple) else value
+
+
+@dataclass(frozen=True)
+class Group:
+    path: str
+    all: tuple[Condition, ...] = ()
+    any: tuple[Condition, ...] = ()
+    none: tuple[Condition, ...] = ()
+
+    def evaluate(self, facts: Facts, negate: bool, results: list[ConditionResult]) -> bool:
+        # Every test is evaluated (no short-circuit) so the explanation is complete.
+        all_held = all([c.evaluate(facts, negate, results) for c in self.all])  # noqa: C419 - evaluate every test
+        any_held = not self.any or any([c.evaluate(facts, negate, results) for c in self.any])  # noqa: C419
+        none_held = not any([c.evaluate(facts, not negate, results) for c in self.none])  # noqa: C419
+        return all_held and any_held and none_held
+
+
+Condition = Test | Group
+GROUP_KEYS = ("all", "any", "none")
+
+
+def parse_group(node: Node, ctx: ParseContext) -> Group | None:
+    """`if:` and nested groups: a mapping of all/any/none to lists of conditions."""
+    if not ctx.mapping(node, optional=GROUP_KEYS, what="a mapping with all, any or none"):
+        return None
+    if not node.value:
+        ctx.expected(node, "a mapping with all, any or none")
+        return None
+    parts: dict[str, tuple[Condition, ...]] = {}
+    for key in GROUP_KEYS:
+        items = node.get(key)
+        if items is None:
+            continue
+        if not items.is_list or not items.value:
+            ctx.expected(items, "a list of conditions")
+            continue
+        parsed = [parse_condition(item, ctx) for item in items.value]
+        parts[key] = tuple(p for p in parsed if p is not None)
+    return Group(node.path, **parts)
+
+
+def parse_condition(node: Node, ctx: ParseContext) -> Condition | None:
+    if not node.is_mapping or not node.value:
+        ctx.expected(node, "a condition like `status: open` or a group of all, any or none")
+        return None
+    if all(key in GROUP_KEYS for key in node.value):
+        return parse_group(node, ctx)
+    tests = [_parse_field(node, name, operand, ctx) for name, operand in node.items()]
+    flat = [test for group in tests for test in group]
+    if len(flat) == 1:
+        return flat[0]
+    return Group(node.path, all=tuple(flat)) if flat else None
+
+
+def _parse_field(parent: Node, name: str, node: Node, ctx: ParseContext) -> list[Condition]:
+    if name in GROUP_KEYS:
+        group = parse_group(_wrap(parent, name, node), ctx)
+        return [group] if group else []
+    spec = field_spec(name)
+    if spec is None:
+        ctx.problems.append(parent.key_problem(name, _unknown_field(name)))
+        return []
+    if spec.ref == "custom_field":
+        ctx.require("custom_field", name[len(CUSTOM_PREFIX) :], parent.key_nodes.get(name, node))
+    if not node.is_mapping:  # short forms: `status: open`, `tags: vip`
+        short = "contains" if spec.kind == "list" else "is"
+        return _test(spec, short, node, ctx)
+    if not node.value:
+        ctx.expected(node, f"an operator: {one_of(OPERATORS)}")
+        return []
+    return [test for op, operand in node.items() for test in _test(spec, op, operand, ctx, node)]
+
+
+def _wrap(parent: Node, key: str, node: Node) -> Node:
+    where = parent.key_nodes.get(key, node)
+    return Node({key: node}, parent.file, where.line, where.column, parent.path, {key: where})
+
+
+def _unknown_field(name: str) -> str:
+    import difflib
+
+    names = [*FIELDS, "custom.NAME"]
+    guess = difflib.get_close_matches(name, names, n=1)
+    hint = f'; did you mean "{guess[0]}"?' if guess else ""
+    return f'unknown field "{name}"{hint} (expected one of: {one_of(names)})'
+
+
+def _test(spec: FieldSpec, op_name: str, operand: Node, ctx: ParseContext, holder: Node | None = None) -> list[Condition]:
+    operator = OPERATORS.get(op_name)
+    if operator is None:
+        message = f'unknown operator "{op_name}" (expected one of: {one_of(OPERATORS)})'
+        ctx.problems.append(holder.key_problem(op_name, message) if holder else operand.problem(message))
+        return []
+    if spec.kind not in operator.kinds:
+        ctx.report(operand, f'operator "{op_name}" does not apply to {spec.name} ({_kind_words(spec.kind)}); use one of: {one_of(_ops_for(spec.kind))}')
+        return []
+    compiled = operator.compile(operand, spec, ctx)
+    if compiled is INVALID:
+        return []
+    return [Test(operand.path, spec, operator, compiled, operand.plain())]
+
+
+def _kind_words(kind: str) -> str:
+    return {"list": "a list", "text": "a text", "enum": "a name", "bool": "true/false", "number": "a number", "any": "a custom field"}[kind]
+
+
+def _ops_for(kind: str) -> list[str]:
+    return [name for name, op in OPERATORS.items() if kind in op.kinds]

@@ -1,0 +1,84 @@
+"""A plan, explained: which rules listened, which matched, each condition with the value
+it saw, and what would be written. Used by `dispute-desk explain` and in logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integration.core.plan import Plan, RuleTrace
+
+
+def as_text(plan: Plan) -> str:
+    event = plan.event
+    kinds = ", ".join(sorted(kind.value for kind in event.kinds))
+    lines = [
+        f"Event: {event.platform} ticket {event.ticket_id}: {kinds} ({event.source_type or 'unknown type'})",
+        f"Status: {event.status or '-'}   Priority: {event.priority or '-'}   Tags: {', '.join(event.tags) or '-'}",
+        "",
+        "Rules:",
+    ]
+    for trace in plan.traces:
+        lines.extend(_trace_lines(trace))
+    lines += ["", "Plan:", *_effect_lines(plan)]
+    lines += [f"warning: {warning}" for warning in plan.warnings]
+    return "\n".join(lines)
+
+
+def _trace_lines(trace: RuleTrace) -> list[str]:
+    if trace.skipped_because:
+        return [f"  [-] {trace.rule_id}: not evaluated ({trace.skipped_because})"]
+    if not trace.listened:
+        return [f"  [-] {trace.rule_id}: does not listen to this event"]
+    mark, verdict = ("[x]", "matched") if trace.matched else ("[ ]", "no match")
+    lines = [f"  {mark} {trace.rule_id}: {verdict}{' (stops later rules)' if trace.stopped else ''}"]
+    lines += [f"        {result.describe()}" for result in trace.conditions]
+    lines += [f"        -> {action}" for action in trace.actions]
+    return lines
+
+
+def _effect_lines(plan: Plan) -> list[str]:
+    effects = plan.effects
+    lines = []
+    if effects.department:
+        lines.append(f"  route to: {effects.department} ({plan.department_title})")
+    if effects.priority:
+        lines.append(f"  priority: {effects.priority}")
+    if effects.status:
+        lines.append(f"  status: {effects.status}")
+    if effects.add_tags:
+        lines.append(f"  add tags: {', '.join(effects.add_tags)}")
+    if effects.remove_tags:
+        lines.append(f"  remove tags: {', '.join(effects.remove_tags)}")
+    for note in effects.notes:
+        lines.append(f"  {'public reply' if note.public else 'internal note'} ({note.key}):")
+        lines += [f"    | {line}" for line in note.body.splitlines()]
+    for subtasks in effects.subtasks:
+        lines.append(f"  sub-tasks ({subtasks.key}): {subtasks.title}: {len(subtasks.items)} items")
+    for deadline in effects.deadlines:
+        lines.append(f"  start deadline {deadline.name}: due {deadline.due_at:%Y-%m-%d %H:%M} UTC ({deadline.within})")
+    for name in effects.cancel_deadlines:
+        lines.append(f"  cancel deadline {name}")
+    for request in effects.feedback:
+        lines.append(f"  feedback request: {request.template} ({request.language})")
+    return lines or ["  nothing to write"]
+
+
+def as_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        **plan.summary(),
+        "rules": [
+            {
+                "rule": t.rule_id,
+                "listened": t.listened,
+                "matched": t.matched,
+                "skipped_because": t.skipped_because or None,
+                "conditions": [
+                    {"path": c.path, "field": c.field, "operator": c.operator, "expected": c.expected, "saw": c.actual, "held": c.held}
+                    for c in t.conditions
+                ],
+                "actions": list(t.actions),
+            }
+            for t in plan.traces
+        ],
+        "notes": [{"key": n.key, "public": n.public, "body": n.body} for n in plan.effects.notes],
+    }

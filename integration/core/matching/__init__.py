@@ -1,0 +1,1 @@
+"""Reading customer text: word lists and phrases (`text`) and the customer's language (`language`)."""
