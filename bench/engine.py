@@ -39,10 +39,11 @@ from typing import Any
 from adapters.zendesk import NotATicketEvent, normalize
 from integration.core.engine import plan
 from integration.core.events import EventKind, TicketEvent
-from integration.core.rules import nodes
-from integration.core.rules.loader import load_ruleset, load_sources
-from integration.core.rules.nodes import parse
+from integration.core.rules.loader import load_sources
 from integration.core.ruleset import RuleSet
+from integration.core.syntax import nodes
+from integration.core.syntax.nodes import parse
+from integration.runtime.rulefiles import load_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS = ROOT / "tests" / "payloads" / "zendesk"
@@ -413,11 +414,11 @@ def main() -> int:
     print(f"\n(c) generated pack load time (load_sources: parse, validate, compile, test-render), {load_repeats} run(s):")
     print(f"    load_sources: mean {statistics.mean(load_times) * 1000:.0f} ms, min {min(load_times) * 1000:.0f} ms "
           f"({min(load_times) / args.rules * 1e6:.0f} µs per rule); each run: {', '.join(f'{t * 1000:.0f}' for t in load_times)} ms")
-    print(f"    of which YAML parse (integration.core.rules.nodes.parse) alone: min {min(parse_times) * 1000:.0f} ms; "
+    print(f"    of which YAML parse (integration.core.syntax.nodes.parse) alone: min {min(parse_times) * 1000:.0f} ms; "
           f"with the cyclic GC off: load_sources {gc_off * 1000:.0f} ms")
     retained = getattr(getattr(nodes, "_SCALARS", None), "constructed_objects", None)
     if retained is not None:
-        print(f"    YAML scalar nodes still held by integration.core.rules.nodes._SCALARS after this process's loads: {len(retained):,} "
+        print(f"    YAML scalar nodes still held by integration.core.syntax.nodes._SCALARS after this process's loads: {len(retained):,} "
               "(it only grows: each load keeps every scalar node alive, so later loads and GC passes get slower)")
     tmp = Path(tempfile.mkdtemp(prefix="dd-bench-engine-"))
     try:

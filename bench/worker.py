@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `bench.ack` and the fake in `tests.fakes`, run as a script
 
 from bench.ack import Database, backend_cpu, tree_cpu
-from integration.core.rules.loader import load_ruleset
 from integration.runtime.inbox import Inbox
+from integration.runtime.rulefiles import load_ruleset
 from integration.runtime.store import connect, inbox, to_db
 from tests.fakes.zendesk import FakeZendesk
 from tests.test_multiprocess import STEPS, conversation, seed_account

@@ -21,11 +21,11 @@ from flask import Flask
 from flask.cli import ScriptInfo, pass_script_info
 
 from integration.core import engine, explain
-from integration.core.rules.loader import check_rules, load_ruleset
-from integration.core.rules.problems import RuleSetError
+from integration.core.syntax.problems import RuleSetError
 from integration.logs import configure as configure_logging
 from integration.runtime import clock, platforms
 from integration.runtime.inbox import EventStatus
+from integration.runtime.rulefiles import check_rules, load_ruleset
 
 log = logging.getLogger("dispute_desk")
 

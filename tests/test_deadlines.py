@@ -32,10 +32,10 @@ from sqlalchemy import func, select
 from integration.cli import main as cli_main
 from integration.core.calendars import WALL_CLOCK, Calendar
 from integration.core.events import Comment, EventKind, TicketEvent
-from integration.core.rules.loader import load_ruleset
 from integration.runtime import clock, platforms
 from integration.runtime.deadlines import Deadline, met_by, transition
 from integration.runtime.inbox import EventStatus
+from integration.runtime.rulefiles import load_ruleset
 from integration.runtime.store import deadlines as deadlines_table
 from integration.runtime.store import from_db, to_db
 from integration.runtime.store import inbox as inbox_table

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from integration.core import engine as rules_engine
 from integration.core.events import EventKind
 from integration.core.feedback import tokens
-from integration.core.rules.loader import load_ruleset
 from integration.runtime import internal_events
 from integration.runtime.feedback.store import (
     DepartmentReport,
@@ -29,6 +28,7 @@ from integration.runtime.feedback.store import (
     requested,
 )
 from integration.runtime.inbox import EventStatus
+from integration.runtime.rulefiles import load_ruleset
 from integration.runtime.store import feedback_answers, writing
 from tests.conftest import RULES
 from tests.test_ops import parse_metrics

@@ -9,7 +9,7 @@ import pytest
 
 from integration.core import engine
 from integration.core.events import EventKind, Requester, TicketEvent
-from integration.core.rules.loader import load_ruleset
+from integration.runtime.rulefiles import load_ruleset
 from tests.conftest import RULES
 
 NOW = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)

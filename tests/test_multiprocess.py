@@ -46,9 +46,9 @@ import requests
 from sqlalchemy import create_engine, func, literal_column, select, text
 from sqlalchemy.engine import Engine, make_url
 
-from integration.core.rules.loader import load_ruleset
+from integration.core.references import reference, references_in
 from integration.core.ruleset import RuleSet
-from integration.runtime.idempotency import reference, references_in
+from integration.runtime.rulefiles import load_ruleset
 from integration.runtime.store import connect, create_schema, inbox
 from tests.conftest import PAYLOADS, RULES, WEBHOOK_SECRET, load_json, zendesk_headers
 from tests.fakes.fixtures import ZENPY_EMAIL, ZENPY_TOKEN

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from integration import create_app
 from integration.config import Config, ConfigError
-from integration.core.rules.problems import RuleSetError
+from integration.core.syntax.problems import RuleSetError
 from integration.runtime import platforms
 from integration.runtime.inbox import EventStatus
 from integration.runtime.migrations import upgrade

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from integration.core.rules.loader import check_rules, load_sources
+from integration.core.rules.loader import load_sources
+from integration.runtime.rulefiles import check_rules
 from tests.conftest import RULES
 
 # A valid base file the snippets below refer to (references resolve across files).

@@ -22,7 +22,7 @@ from adapters.base import Adapter, Conflict, PermanentFailure, TemporaryFailure
 from adapters.dryrun import DryRunAdapter
 from integration.core.events import TicketEvent
 from integration.core.plan import NoteEffect, Plan
-from integration.runtime.idempotency import references_in
+from integration.core.references import references_in
 from integration.runtime.inbox import EventStatus, RetryPolicy
 from integration.runtime.store import deadlines
 from integration.runtime.worker import Worker

@@ -26,8 +26,8 @@ from adapters.jira.refresh import refresh
 from adapters.jira.values import jira_priority_name, normalize_transition_target
 from integration.core.events import TicketEvent
 from integration.core.plan import NoteEffect, Plan
+from integration.core.references import references_in
 from integration.core.ruleset import Department, RuleSet
-from integration.runtime.idempotency import references_in
 
 log = logging.getLogger("dispute_desk.jira")
 

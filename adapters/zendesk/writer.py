@@ -27,8 +27,8 @@ from adapters.base import AdapterFailure, Conflict, PermanentFailure, TemporaryF
 from adapters.zendesk.normalize import normalize, refresh
 from integration.core.events import TicketEvent
 from integration.core.plan import NoteEffect, Plan
+from integration.core.references import references_in
 from integration.core.ruleset import Department, RuleSet
-from integration.runtime.idempotency import references_in
 
 log = logging.getLogger("dispute_desk.zendesk")
 

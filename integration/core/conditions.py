@@ -13,10 +13,10 @@ from typing import Any
 from integration.core.events import LANGUAGES, PLATFORMS, PRIORITIES, STATUSES, TicketEvent
 from integration.core.matching import text as textmatch
 from integration.core.plan import ConditionResult
-from integration.core.rules.context import ParseContext
-from integration.core.rules.nodes import Node
-from integration.core.rules.schema import describe, one_of
 from integration.core.ruleset import RuleSet
+from integration.core.syntax.context import ParseContext
+from integration.core.syntax.nodes import Node
+from integration.core.syntax.schema import describe, one_of
 
 INVALID = object()  # an operand that failed validation (the problem is already reported)
 

@@ -8,16 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, Protocol
 
+from integration.core.calendars import Calendar
 from integration.core.events import EventKind, TicketEvent
 from integration.core.matching import language
+from integration.core.plan import ConditionResult
+from integration.core.templates import Template
 
-if TYPE_CHECKING:
-    from integration.core.actions.base import Action
-    from integration.core.calendars import Calendar
-    from integration.core.conditions import Group
-    from integration.core.templates import Template
+
+# A rule holds its condition and actions by what the engine asks of them: conditions and
+# actions are built on top of this module (they read the rule set), so naming their classes
+# here would tie the core in a circle.
+class RuleCondition(Protocol):
+    def evaluate(self, facts: Any, negate: bool, results: list[ConditionResult]) -> bool:
+        """Whether the condition holds for these facts; appends a result for every test."""
+        ...
+
+
+class RuleAction(Protocol):
+    name: ClassVar[str]
+
+    def contribute(self, draft: Any) -> str:
+        """Adds this action's effects to the draft; says in words what it did (or why not)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -56,8 +70,8 @@ class Checklist:
 class Rule:
     id: str
     on: frozenset[EventKind]
-    actions: tuple[Action, ...]
-    condition: Group | None = None
+    actions: tuple[RuleAction, ...]
+    condition: RuleCondition | None = None
     description: str = ""
     stop: bool = False
     file: str = ""

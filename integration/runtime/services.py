@@ -10,11 +10,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from integration.config import Config, ConfigError
-from integration.core.rules.loader import load_ruleset, rule_files
-from integration.core.rules.problems import RuleSetError
 from integration.core.ruleset import RuleSet
+from integration.core.syntax.problems import RuleSetError
 from integration.runtime.inbox import Inbox
 from integration.runtime.metrics import Metrics
+from integration.runtime.rulefiles import load_ruleset, rule_files
 from integration.runtime.store import connect, create_schema, is_postgres
 
 log = logging.getLogger("dispute_desk.rules")

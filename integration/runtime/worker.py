@@ -34,15 +34,11 @@ from integration.core import engine
 from integration.core.events import EventKind, TicketEvent
 from integration.core.feedback.links import FeedbackLinks
 from integration.core.plan import Plan
+from integration.core.references import with_references, without_applied
 from integration.core.ruleset import RuleSet
 from integration.runtime import deadlines, internal_events
 from integration.runtime.feedback.store import record_request
-from integration.runtime.idempotency import (
-    log_applied,
-    logged_keys,
-    with_references,
-    without_applied,
-)
+from integration.runtime.idempotency import log_applied, logged_keys
 from integration.runtime.inbox import EventStatus, Inbox, RetryPolicy, StoredEvent
 from integration.runtime.store import writing
 

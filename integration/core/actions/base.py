@@ -10,8 +10,8 @@ from abc import ABC, abstractmethod
 from typing import ClassVar, TypeVar
 
 from integration.core.draft import Draft
-from integration.core.rules.context import ParseContext
-from integration.core.rules.nodes import Node
+from integration.core.syntax.context import ParseContext
+from integration.core.syntax.nodes import Node
 
 ACTIONS: dict[str, type[Action]] = {}
 

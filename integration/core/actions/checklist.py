@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from integration.core.actions.base import Action, register
 from integration.core.draft import CHECKLIST_MARKER, Draft
 from integration.core.plan import NoteEffect, Subtasks
-from integration.core.rules.context import ParseContext
-from integration.core.rules.nodes import Node
+from integration.core.syntax.context import ParseContext
+from integration.core.syntax.nodes import Node
 
 FORMS = ("note", "subtasks")
 

@@ -9,8 +9,8 @@ from integration.core.calendars import WALL_CLOCK, Duration, parse_duration
 from integration.core.draft import Draft
 from integration.core.events import STATUSES
 from integration.core.plan import DeadlineStart
-from integration.core.rules.context import ParseContext
-from integration.core.rules.nodes import Node
+from integration.core.syntax.context import ParseContext
+from integration.core.syntax.nodes import Node
 
 MET_BY = ("agent_reply", "customer_reply", "solved")
 DEADLINE_KEYS = ("name", "within", "calendar", "met_by", "pause_while")

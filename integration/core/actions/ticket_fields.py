@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from integration.core.actions.base import Action, register
 from integration.core.draft import Draft
 from integration.core.events import PRIORITIES, STATUSES
-from integration.core.rules.context import ParseContext
-from integration.core.rules.nodes import Node
+from integration.core.syntax.context import ParseContext
+from integration.core.syntax.nodes import Node
 
 
 @register

@@ -1,5 +1,4 @@
-"""Rule files: located YAML (`nodes`), validators (`schema`), problems, and the `loader`.
-
-Import `integration.core.rules.loader` for `load_ruleset` / `check_rules`; this package module
-stays empty so conditions and actions can import the small parts without cycles.
+"""The rule-file loader: every section of every file (`loader`, `sections`, `settings`),
+collected across files (`collected`) and cross-checked into one `RuleSet`. Reading the files
+from disk is the runtime's (`integration.runtime.rulefiles`); this package takes their text.
 """

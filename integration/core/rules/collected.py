@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from integration.core.calendars import Calendar
-from integration.core.rules.nodes import Node
 from integration.core.ruleset import Checklist, Department, Rule
+from integration.core.syntax.nodes import Node
 from integration.core.templates import Template
 
 

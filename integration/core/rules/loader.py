@@ -1,6 +1,7 @@
 """Load rule files: parse every file, validate every section, then resolve references
 across files. All problems are collected and reported together; a rule set with any
-problem is never returned.
+problem is never returned. The files come in as text (`integration.runtime.rulefiles` reads
+them from disk), so loading does no I/O.
 
 This module drives the load and reads version, settings and rules itself; the named
 definitions (departments, calendars, checklists, templates) are read by
@@ -11,7 +12,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -20,13 +20,13 @@ from integration.core.actions import ACTIONS, Action
 from integration.core.conditions import Group, parse_group
 from integration.core.events import EVENT_KINDS, EventKind
 from integration.core.rules.collected import Collected
-from integration.core.rules.context import ParseContext, Ref
-from integration.core.rules.nodes import Node, parse
-from integration.core.rules.problems import Problem, RuleSetError
-from integration.core.rules.schema import one_of, unknown_key
 from integration.core.rules.sections import DEFINITION_SECTIONS, SectionLoader
 from integration.core.rules.settings import settings_from, settings_section
 from integration.core.ruleset import Department, Rule, RuleSet, Settings
+from integration.core.syntax.context import ParseContext, Ref
+from integration.core.syntax.nodes import Node, parse
+from integration.core.syntax.problems import Problem, RuleSetError
+from integration.core.syntax.schema import one_of, unknown_key
 from integration.core.templates import (
     FEEDBACK_SAMPLE_CONTEXT,
     SAMPLE_CONTEXT,
@@ -37,38 +37,6 @@ from integration.core.templates import (
 SECTIONS = ("version", "settings", "departments", "calendars", "checklists", "templates", "rules")
 RULE_KEYS = ("id", "description", "on", "if", "then", "stop")
 SUPPORTED_VERSION = 1
-
-
-def rule_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    return [path]
-
-
-def load_ruleset(path: str | Path) -> RuleSet:
-    """The rule set at `path` (a directory of *.yaml files, or one file); raises RuleSetError."""
-    ruleset, problems = check_rules(path)
-    if problems or ruleset is None:
-        raise RuleSetError(problems)
-    return ruleset
-
-
-def check_rules(path: str | Path) -> tuple[RuleSet | None, list[Problem]]:
-    path = Path(path)
-    if not path.exists():
-        return None, [Problem(str(path), 1, 1, "", "no such file or directory")]
-    files = rule_files(path)
-    if not files:
-        return None, [Problem(str(path), 1, 1, "", "no rule files (*.yaml) found here")]
-    sources: dict[str, str] = {}
-    problems: list[Problem] = []
-    for file in files:
-        try:
-            sources[str(file)] = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            problems.append(Problem(str(file), 1, 1, "", f"cannot be read: {error}"))
-    ruleset, more = load_sources(sources)
-    return (None if problems else ruleset), problems + more
 
 
 def load_sources(sources: Mapping[str, str]) -> tuple[RuleSet | None, list[Problem]]:

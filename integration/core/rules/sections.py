@@ -17,10 +17,10 @@ from integration.core.calendar_parsing import parse_holidays, parse_hours, parse
 from integration.core.calendars import Calendar
 from integration.core.events import LANGUAGES
 from integration.core.rules.collected import Collected
-from integration.core.rules.context import ParseContext
-from integration.core.rules.nodes import Node
-from integration.core.rules.schema import ID_PATTERN, one_of
 from integration.core.ruleset import Checklist, Department
+from integration.core.syntax.context import ParseContext
+from integration.core.syntax.nodes import Node
+from integration.core.syntax.schema import ID_PATTERN, one_of
 from integration.core.templates import Template, compile_text
 
 SectionLoader = Callable[[Node, ParseContext, Collected], None]

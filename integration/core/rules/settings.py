@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from integration.core.events import LANGUAGES, PRIORITIES, STATUSES
 from integration.core.rules.collected import Collected
-from integration.core.rules.context import ParseContext
-from integration.core.rules.nodes import Node
-from integration.core.rules.schema import ID_PATTERN
 from integration.core.ruleset import Settings
+from integration.core.syntax.context import ParseContext
+from integration.core.syntax.nodes import Node
+from integration.core.syntax.schema import ID_PATTERN
 
 SETTINGS_KEYS = ("default_language", "custom_fields", "jira")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from integration.core.rules.nodes import Node
-from integration.core.rules.schema import Checker
+from integration.core.syntax.nodes import Node
+from integration.core.syntax.schema import Checker
 
 REF_KINDS = ("department", "checklist", "template", "calendar", "custom_field", "deadline")
 

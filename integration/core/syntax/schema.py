@@ -8,8 +8,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from integration.core.rules.nodes import Node, child_path
-from integration.core.rules.problems import Problem
+from integration.core.syntax.nodes import Node, child_path
+from integration.core.syntax.problems import Problem
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from integration.core.rules.problems import Problem
+from integration.core.syntax.problems import Problem
 
 try:  # the C loader is much faster on large packs, when libyaml is present
     from yaml import CSafeLoader as _Loader
