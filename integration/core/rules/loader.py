@@ -25,7 +25,7 @@ from integration.core.rules.settings import settings_from, settings_section
 from integration.core.ruleset import Department, Rule, RuleSet, Settings
 from integration.core.syntax.context import ParseContext, Ref
 from integration.core.syntax.nodes import Node, parse
-from integration.core.syntax.problems import Problem, RuleSetError
+from integration.core.syntax.problems import Problem
 from integration.core.syntax.schema import one_of, unknown_key
 from integration.core.templates import (
     FEEDBACK_SAMPLE_CONTEXT,
