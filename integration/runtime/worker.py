@@ -37,6 +37,7 @@ from integration.core.plan import Plan
 from integration.core.references import with_references, without_applied
 from integration.core.ruleset import RuleSet
 from integration.runtime import deadlines, internal_events
+from integration.runtime.feedback.answers import follow_up_key, stale_reason
 from integration.runtime.feedback.store import record_request
 from integration.runtime.idempotency import log_applied, logged_keys
 from integration.runtime.inbox import EventStatus, Inbox, RetryPolicy, StoredEvent
@@ -157,7 +158,7 @@ class Worker:
 
     def process(self, stored: StoredEvent, now: datetime) -> Settled:
         adapter, event = self._event(stored, self.adapters.get(stored.platform))
-        reason = adapter.own_actor_reason(event)
+        reason = adapter.own_actor_reason(event) or stale_reason(self.inbox.engine, event)
         if reason:
             return Settled(EventStatus.SKIPPED, {"skipped": reason})
         ruleset = self.rules()
@@ -171,7 +172,7 @@ class Worker:
             frozen = unwritable_reason(adapter, plan.event) if writes(plan) else None
             if frozen and reopens(plan) and hasattr(adapter, "open_follow_up"):
                 # A low rating on a closed ticket: the conversation goes on in a follow-up.
-                written = adapter.open_follow_up(plan, f"dispute-desk:follow-up:{stored.delivery_id}")
+                written = adapter.open_follow_up(plan, follow_up_key(stored))
                 return self._written(stored, plan, written, recorded, already, now)
             if frozen:
                 # Say what was planned and why it was not written, rather than fail for ever.

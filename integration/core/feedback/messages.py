@@ -38,6 +38,8 @@ MESSAGES: Mapping[str, Messages] = {
         "unavailable.body": "Please try again later.",
         "toolarge.title": "Your answer is too long",
         "toolarge.body": "Please go back and shorten your comment.",
+        "toomany.title": "Too many answers in a short time",
+        "toomany.body": "Your answers have been received. Please wait a while before changing your answer again.",
     },
     "pt": {
         "title": "Como foi o nosso atendimento?",
@@ -66,6 +68,8 @@ MESSAGES: Mapping[str, Messages] = {
         "unavailable.body": "Tente novamente mais tarde.",
         "toolarge.title": "Sua resposta é longa demais",
         "toolarge.body": "Volte e encurte o seu comentário.",
+        "toomany.title": "Muitas respostas em pouco tempo",
+        "toomany.body": "Suas respostas foram recebidas. Aguarde um pouco antes de alterar a sua resposta novamente.",
     },
     "es": {
         "title": "¿Cómo lo hicimos?",
@@ -94,6 +98,8 @@ MESSAGES: Mapping[str, Messages] = {
         "unavailable.body": "Inténtalo de nuevo más tarde.",
         "toolarge.title": "Tu respuesta es demasiado larga",
         "toolarge.body": "Vuelve atrás y acorta tu comentario.",
+        "toomany.title": "Demasiadas respuestas en poco tiempo",
+        "toomany.body": "Hemos recibido tus respuestas. Espera un rato antes de volver a cambiar tu respuesta.",
     },
 }
 

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, String, and_, cast, func, select
 
 from integration.core.feedback.tokens import FeedbackLink
 from integration.runtime.store import (
     feedback_answers,
     feedback_requests,
+    from_db,
+    inbox,
     insert_ignoring_duplicates,
     to_db,
 )
@@ -105,6 +107,63 @@ def latest_answer(connection: Connection, link: FeedbackLink) -> tuple[int, str 
     )
     row = connection.execute(query).first()
     return None if row is None else (int(row.rating), row.comment)
+
+
+def answered_since(connection: Connection, link: FeedbackLink, since: datetime) -> list[datetime]:
+    """When this resolution's answers submitted since `since` came, oldest first."""
+    query = select(feedback_answers.c.submitted_at).where(*_same_resolution(link), feedback_answers.c.submitted_at >= to_db(since)).order_by(feedback_answers.c.id)
+    return [moment for moment in (from_db(row) for row in connection.execute(query).scalars()) if moment is not None]
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    id: int
+    platform: str
+    ticket_id: str
+    resolution: str
+    rating: int
+    comment: str | None
+
+
+def answer(connection: Connection, answer_id: int) -> StoredAnswer | None:
+    row = connection.execute(select(feedback_answers).where(feedback_answers.c.id == answer_id)).first()
+    return None if row is None else _stored_answer(row)
+
+
+def later_answer(connection: Connection, given: StoredAnswer) -> int | None:
+    """The newest answer of the same resolution submitted after `given`, if any."""
+    query = select(func.max(feedback_answers.c.id)).where(*_same_resolution_as(given), feedback_answers.c.id > given.id)
+    return connection.execute(query).scalar()
+
+
+def last_written_answer(connection: Connection, given: StoredAnswer) -> StoredAnswer | None:
+    """The newest earlier answer of the same resolution whose event was done (written, or
+    a follow-up opened): what the ticket last heard from the customer."""
+    done = select(inbox.c.id).where(
+        inbox.c.platform == feedback_answers.c.platform,
+        inbox.c.delivery_id == "feedback:" + cast(feedback_answers.c.id, String),
+        inbox.c.status == "done",
+    )
+    query = (
+        select(feedback_answers)
+        .where(*_same_resolution_as(given), feedback_answers.c.id < given.id, done.exists())
+        .order_by(feedback_answers.c.id.desc())
+        .limit(1)
+    )
+    row = connection.execute(query).first()
+    return None if row is None else _stored_answer(row)
+
+
+def _stored_answer(row: Any) -> StoredAnswer:
+    return StoredAnswer(int(row.id), row.platform, row.ticket_id, row.resolution, int(row.rating), row.comment)
+
+
+def _same_resolution_as(given: StoredAnswer) -> list[Any]:
+    return [
+        feedback_answers.c.platform == given.platform,
+        feedback_answers.c.ticket_id == given.ticket_id,
+        feedback_answers.c.resolution == given.resolution,
+    ]
 
 
 def report(connection: Connection, since: datetime | None) -> list[DepartmentReport]:

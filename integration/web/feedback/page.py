@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -21,8 +22,15 @@ from integration.core.feedback import tokens
 from integration.core.feedback.messages import long_date, messages
 from integration.core.feedback.tokens import FeedbackLink, TokenExpired, TokenForged
 from integration.core.matching.language import LANGUAGES
-from integration.runtime.feedback.answers import COMMENT_LIMIT, clean_comment, submit
+from integration.runtime.feedback.answers import (
+    COMMENT_LIMIT,
+    TooManyAnswers,
+    clean_comment,
+    submit,
+)
 from integration.runtime.feedback.store import latest_answer
+from integration.web.errors import ApiError
+from integration.web.webhooks import read_body
 
 log = logging.getLogger("dispute_desk.feedback")
 
@@ -80,11 +88,12 @@ def _form(services: Any, link: FeedbackLink) -> ResponseReturnValue:
 
 
 def _answer(services: Any, link: FeedbackLink, token: str) -> ResponseReturnValue:
-    if (request.content_length or 0) > MAX_BODY_BYTES:
+    form = _posted_form()
+    if form is None:
         return _message("toolarge", link.language, 413)
     m = messages(link.language)
-    rating = RATINGS.get(request.form.get("rating", "").strip())
-    comment = clean_comment(request.form.get("comment"))
+    rating = RATINGS.get(form.get("rating", "").strip())
+    comment = clean_comment(form.get("comment"))
     errors = {}
     if rating is None:
         errors["rating"] = m["error.rating"]
@@ -92,7 +101,10 @@ def _answer(services: Any, link: FeedbackLink, token: str) -> ResponseReturnValu
         errors["comment"] = m["error.comment"].format(limit=COMMENT_LIMIT, length=len(comment))
     if rating is None or errors:
         return _render_form(link, rating, comment, errors, None, 400)
-    answer_id = submit(services.engine, services.inbox, link, rating, comment, datetime.now(UTC))
+    try:
+        answer_id = submit(services.engine, services.inbox, link, rating, comment, datetime.now(UTC))
+    except TooManyAnswers as refused:
+        return _message("toomany", link.language, 429, {"Retry-After": str(refused.retry_after)})
     log.info("feedback received", extra={"ticket": link.ticket_key, "rating": rating, "answer_id": answer_id})
     return _render(
         "feedback/thanks.html", link.language, messages(link.language)["thanks.title"], 200,
@@ -100,10 +112,28 @@ def _answer(services: Any, link: FeedbackLink, token: str) -> ResponseReturnValu
     )
 
 
+def _posted_form() -> dict[str, str] | None:
+    """The form's fields, read from at most MAX_BODY_BYTES + 1 bytes whatever the encoding
+    (Werkzeug's own form parsing reads a chunked body to its end); None when over the limit.
+    Only the urlencoded form the page sends is understood; anything else has no fields."""
+    try:
+        body = read_body(request, MAX_BODY_BYTES)
+    except ApiError:
+        return None
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return {}
+    try:
+        pairs = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=20)
+    except ValueError:  # more fields than any honest form has
+        return {}
+    return {name: value for name, value in reversed(pairs)}  # the first of a repeated field counts
+
+
 def _render_form(link: FeedbackLink, rating: int | None, comment: str | None, errors: dict[str, str], until: str | None, status: int) -> ResponseReturnValue:
+    # A refused comment is shown again to be shortened, but never more of it than the limit.
     return _render(
         "feedback/form.html", link.language, messages(link.language)["title"], status,
-        rating=rating, comment=comment, errors=errors, until=until, ticket=link.reference or link.ticket_id, limit=COMMENT_LIMIT,
+        rating=rating, comment=comment[:COMMENT_LIMIT] if comment else comment, errors=errors, until=until, ticket=link.reference or link.ticket_id, limit=COMMENT_LIMIT,
     )
 
 
