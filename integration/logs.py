@@ -1,6 +1,7 @@
 """Structured JSON logs: one object per line, with event, ticket and rule ids as fields.
 
-Secrets never reach a log: we log ids and decisions, never headers, bodies or config.
+Secrets never reach a log: we log ids and decisions, never headers, bodies or config, and
+the token of a feedback link is redacted from every line (an access log names the page).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+from integration.core.feedback.tokens import redact
 
 STANDARD = set(vars(logging.makeLogRecord({})))
 
@@ -24,7 +27,7 @@ class JsonFormatter(logging.Formatter):
         entry.update({key: value for key, value in vars(record).items() if key not in STANDARD and not key.startswith("_")})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return redact(json.dumps(entry, default=str, ensure_ascii=False))
 
 
 def configure(level: str = "INFO") -> None:

@@ -33,6 +33,7 @@ from adapters.base import (
 from integration.core import engine
 from integration.core.events import EventKind, TicketEvent
 from integration.core.feedback.links import FeedbackLinks
+from integration.core.feedback.tokens import redacted
 from integration.core.plan import Plan
 from integration.core.references import with_references, without_applied
 from integration.core.ruleset import RuleSet
@@ -141,7 +142,7 @@ class Worker:
 
     def _finish(self, stored: StoredEvent, now: datetime, settled: Settled) -> None:
         status, outcome = settled.status, settled.outcome
-        if self.inbox.finish(stored.id, self.owner, status, now, outcome, also=settled.record):
+        if self.inbox.finish(stored.id, self.owner, status, now, redacted(outcome), also=settled.record):  # links stay on the ticket only
             log.info("event %s", status.value, extra={"event_id": stored.id, "ticket": stored.ticket_key, **_log_fields(outcome)})
         else:
             log.warning("lease lost before the event was settled; another worker has it", extra={"event_id": stored.id, "ticket": stored.ticket_key})

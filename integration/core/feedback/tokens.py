@@ -8,6 +8,7 @@ system clock itself.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -102,6 +103,27 @@ def read(secret_key: str, token: str, now: datetime) -> FeedbackLink:
 
 def url(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}/feedback/{token}"
+
+
+_IN_URL = re.compile(r"(/feedback/)[A-Za-z0-9_.-]+")
+REDACTED = "[token]"
+
+
+def redact(text: str) -> str:
+    """The text with the token of every feedback link replaced: a token answers for the
+    ticket, so it lives only in the comment written to it, never in a log or an outcome."""
+    return _IN_URL.sub(rf"\g<1>{REDACTED}", text)
+
+
+def redacted(value: Any) -> Any:
+    """`redact` through the strings of a JSON-like value (dicts, lists, tuples)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redacted(item) for item in value]
+    return value
 
 
 def _serializer(secret_key: str) -> URLSafeSerializer:
