@@ -14,6 +14,7 @@ from typing import Any
 from adapters.base import Adapter
 from integration.core.events import TicketEvent
 from integration.core.plan import NoteEffect, Plan
+from integration.core.templates import plain
 
 log = logging.getLogger("dispute_desk.dryrun")
 
@@ -44,7 +45,7 @@ class DryRunAdapter:
             "would_write": {
                 **plan.summary(),
                 "department_title": plan.department_title,
-                "comments": [{"public": note.public, "body": note.body} for note in notes],
+                "comments": [{"public": note.public, "body": plain(note.body)} for note in notes],
                 "subtasks": [{"title": s.title, "items": list(s.items)} for s in effects.subtasks],
             },
         }

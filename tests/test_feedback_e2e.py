@@ -90,7 +90,7 @@ def test_a_one_star_answer_is_noted_tagged_and_escalated_to_management(solved):
     assert (ticket["priority"], ticket["status"]) == ("high", "open")
     notes = [c["body"] for c in solved.bot_notes() if not c["public"]]
     [written_back] = [n for n in notes if n.startswith("Avaliação do cliente: ★☆☆☆☆ 1/5")]
-    assert 'Comentário: "Demoraram três semanas para devolver o dinheiro."' in written_back
+    assert "Comentário escrito pelo cliente:\n> Demoraram três semanas para devolver o dinheiro." in written_back  # quoted
     assert any("AVALIAÇÃO BAIXA" in n for n in notes)  # the rule's own note
     assert len(feedback_links(solved)) == 1  # nothing asked again
 

@@ -182,7 +182,7 @@ def test_a_one_star_answer_is_noted_labelled_and_escalated_to_management(resolve
     assert [w.method for w in writes] == ["PUT", "POST"] and writes[1].path.endswith("/transitions")  # one edit, one transition
     notes = resolved.internal_texts()
     [written_back] = [n for n in notes if n.startswith("Valoración del cliente: ★☆☆☆☆ 1/5")]
-    assert f'Comentario: "{COMPLAINT}"' in written_back
+    assert f"Comentario escrito por el cliente:\n{COMPLAINT}" in written_back  # literal text in ADF
     [escalation] = [n for n in notes if n.startswith("VALORACIÓN BAJA")]  # the rule's own note
     assert COMPLAINT in escalation and "Alta Dirección" in escalation
     assert len(resolved.links()) == 1  # nothing asked again
@@ -201,7 +201,7 @@ def test_a_changed_answer_moves_the_csat_label(resolved):
     assert "csat-5" in labels and "csat-1" not in labels and "csat-good" in labels
     answers = [n for n in resolved.internal_texts() if n.startswith("Valoración del cliente")]
     assert [a.splitlines()[0] for a in answers] == ["Valoración del cliente: ★☆☆☆☆ 1/5.", "Valoración del cliente: ★★★★★ 5/5."]
-    assert 'Comentario: "Al final lo resolvieron, gracias."' in answers[1]
+    assert "Comentario escrito por el cliente:\nAl final lo resolvieron, gracias." in answers[1]
 
 
 # ---- found while writing these tests -----------------------------------------------------------

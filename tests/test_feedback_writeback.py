@@ -9,6 +9,7 @@ import pytest
 
 from integration.core import engine
 from integration.core.events import EventKind, Requester, TicketEvent
+from integration.core.templates import plain
 from integration.runtime.rulefiles import load_ruleset
 from tests.conftest import RULES
 
@@ -35,11 +36,11 @@ def answer(rating: int, comment: str | None, language: str, tags: tuple[str, ...
 @pytest.mark.parametrize(
     "language, rating, comment, expected",
     [
-        ("en", 5, "Quick and fair.", 'Customer feedback: ★★★★★ 5/5.\nComment: "Quick and fair."'),
+        ("en", 5, "Quick and fair.", "Customer feedback: ★★★★★ 5/5.\nComment written by the customer:\nQuick and fair."),
         ("en", 3, None, "Customer feedback: ★★★☆☆ 3/5.\nNo comment."),
-        ("pt", 1, "Demorou demais.", 'Avaliação do cliente: ★☆☆☆☆ 1/5.\nComentário: "Demorou demais."'),
+        ("pt", 1, "Demorou demais.", "Avaliação do cliente: ★☆☆☆☆ 1/5.\nComentário escrito pelo cliente:\nDemorou demais."),
         ("pt", 4, "   ", "Avaliação do cliente: ★★★★☆ 4/5.\nSem comentário."),
-        ("es", 2, "Nadie me llamó.", 'Valoración del cliente: ★★☆☆☆ 2/5.\nComentario: "Nadie me llamó."'),
+        ("es", 2, "Nadie me llamó.", "Valoración del cliente: ★★☆☆☆ 2/5.\nComentario escrito por el cliente:\nNadie me llamó."),
         ("es", 5, None, "Valoración del cliente: ★★★★★ 5/5.\nSin comentario."),
     ],
 )
@@ -47,7 +48,7 @@ def test_the_answer_is_an_internal_note_in_the_tickets_language(language, rating
     plan = engine.plan(answer(rating, comment, language), RULESET, NOW)
 
     [note] = [n for n in plan.effects.notes if n.key == "feedback-answer:feedback:7"]
-    assert (note.body, note.public) == (expected, False)
+    assert (plain(note.body), note.public) == (expected, False)  # the comment marked as the customer's (tests/test_customer_text.py)
     assert plan.language == language
 
 

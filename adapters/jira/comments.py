@@ -1,18 +1,34 @@
 """Comment bodies for Jira: Atlassian Document Format on Cloud (REST v3), wiki markup on
 Data Center (REST v2). Checklist lines (`☐ item`) become a bullet list, so the steps read
-as a list on the issue."""
+as a list on the issue. Customer-written text is quoted, never rendered: ADF text nodes are
+literal; in wiki markup it is escaped (links, images, mentions, macros and effects)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from integration.core.plan import NoteEffect
+from integration.core.templates import plain, render_customer
 
 BOX = "☐ "
+# The characters Jira's wiki renderer lets a backslash escape (its BackslashEscapeRendererComponent):
+# [text|url] links, [~user] mentions, !image!, {macros}, *bold*, -strike-, (!) icons, | tables...
+_WIKI_SPECIAL = re.compile(r"[-#*_+?^~|%{}\[\]()!@\\]")
 
 
 def comment_body(note: NoteEffect, cloud: bool) -> Any:
-    return adf(note.body) if cloud else wiki(note.body)
+    return adf(plain(note.body)) if cloud else render_customer(wiki(note.body), wiki_text, wiki_quote)
+
+
+def wiki_text(text: str) -> str:
+    """Customer text as wiki markup that shows it as written. A backslash of theirs becomes an
+    entity: next to one of ours it would make `\\`, a line break, and unescape the next character."""
+    return _WIKI_SPECIAL.sub(lambda match: "&#92;" if match[0] == "\\" else "\\" + match[0], text)
+
+
+def wiki_quote(text: str) -> str:
+    return "{quote}\n" + wiki_text(text) + "\n{quote}"
 
 
 def adf(text: str) -> dict[str, Any]:

@@ -5,14 +5,21 @@ together), an `update_many` entry, a follow-up ticket, and a bulk job's results 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from adapters.base import AdapterFailure, Conflict, PermanentFailure, TemporaryFailure
 from integration.core.plan import NoteEffect, Plan
+from integration.core.templates import render_customer
 
 STATUS_TO_ZENDESK = {"on_hold": "hold"}
 NOTE_SEPARATOR = "\n\n———\n\n"
+# Zendesk renders Markdown in a comment's `body`: customer text gets a backslash before the
+# characters that make links, images, autolinks and HTML, code, emphasis, headings and tables;
+# `{{` and `{%` are split by a zero-width space, so no placeholder or Liquid tag is expanded.
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>!#|~]")
+_LIQUID = re.compile(r"\{(?=[{%])")
 
 
 def update_bodies(plan: Plan, group_id: Callable[[str], int | None], extra_notes: Sequence[NoteEffect] = ()) -> list[dict[str, Any]]:
@@ -56,7 +63,18 @@ def bulk_entry(plan: Plan, group_id: Callable[[str], int | None]) -> dict[str, A
 
 def _comment(notes: Sequence[NoteEffect]) -> dict[str, Any]:
     """One comment holding the notes (all internal, or all public: the caller sorts them)."""
-    return {"body": NOTE_SEPARATOR.join(note.body for note in notes), "public": notes[0].public}
+    body = NOTE_SEPARATOR.join(render_customer(note.body, markdown_text, markdown_quote) for note in notes)
+    return {"body": body, "public": notes[0].public}
+
+
+def markdown_text(text: str) -> str:
+    """Customer text as Markdown that shows it as written."""
+    return _LIQUID.sub("{\u200b", _MARKDOWN_SPECIAL.sub(lambda match: "\\" + match[0], text))
+
+
+def markdown_quote(text: str) -> str:
+    """A quoted block (`> ` before each line; an e-mail quote where Markdown is off)."""
+    return "\n".join(f"> {line}".rstrip() for line in markdown_text(text).split("\n"))
 
 
 def _tags_after(plan: Plan) -> list[str]:

@@ -16,6 +16,7 @@ from integration.core.events import EventKind, TicketEvent, priority_rank
 from integration.core.feedback.writeback import add_answer
 from integration.core.plan import Effects, FeedbackRequest, NoteEffect
 from integration.core.ruleset import Rule, RuleSet
+from integration.core.templates import CustomerText
 
 CHECKLIST_MARKER = "dd-checklist-"  # a tag per checklist: added once per ticket, however often events repeat
 
@@ -125,8 +126,8 @@ def template_context(draft: Draft, text: PendingText) -> dict[str, Any]:
     return {
         "ticket": {
             "id": event.display_id or event.ticket_id,  # what the customer sees: DD-7, not 10010
-            "subject": event.subject,
-            "description": event.description,
+            "subject": CustomerText(event.subject or ""),
+            "description": CustomerText(event.description or ""),
             "status": event.status or "",
             "priority": draft.effects.priority or event.priority or "",
             "url": event.url or "",
@@ -134,9 +135,9 @@ def template_context(draft: Draft, text: PendingText) -> dict[str, Any]:
             "tags": list(event.tags),
         },
         "requester": {
-            "name": requester_name(event, draft.language),
-            "email": event.requester.email or "",
-            "organization": event.requester.organization or "",
+            "name": CustomerText(requester_name(event, draft.language)),
+            "email": CustomerText(event.requester.email or ""),
+            "organization": CustomerText(event.requester.organization or ""),
         },
         "department": {
             "id": department.id if department else "",
@@ -144,7 +145,7 @@ def template_context(draft: Draft, text: PendingText) -> dict[str, Any]:
         },
         "deadline": text.extra.get("deadline") or {"name": event.deadline or "", "overdue": "", "due_at": ""},
         "rating": event.rating,
-        "feedback_comment": event.feedback_comment or "",
+        "feedback_comment": CustomerText(event.feedback_comment or ""),
         "rule": {"id": text.rule.id, "description": text.rule.description},
         "language": draft.language,
         **{key: value for key, value in text.extra.items() if key != "deadline"},

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from integration.core.plan import Plan, RuleTrace
+from integration.core.templates import plain
 
 
 def as_text(plan: Plan) -> str:
@@ -51,7 +52,7 @@ def _effect_lines(plan: Plan) -> list[str]:
         lines.append(f"  remove tags: {', '.join(effects.remove_tags)}")
     for note in effects.notes:
         lines.append(f"  {'public reply' if note.public else 'internal note'} ({note.key}):")
-        lines += [f"    | {line}" for line in note.body.splitlines()]
+        lines += [f"    | {line}" for line in plain(note.body).splitlines()]
     for subtasks in effects.subtasks:
         lines.append(f"  sub-tasks ({subtasks.key}): {subtasks.title}: {len(subtasks.items)} items")
     for deadline in effects.deadlines:
@@ -80,5 +81,5 @@ def as_dict(plan: Plan) -> dict[str, Any]:
             }
             for t in plan.traces
         ],
-        "notes": [{"key": n.key, "public": n.public, "body": n.body} for n in plan.effects.notes],
+        "notes": [{"key": n.key, "public": n.public, "body": plain(n.body)} for n in plan.effects.notes],
     }

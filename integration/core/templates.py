@@ -6,17 +6,58 @@ typo in a variable name is a load error with a position, never a failed write la
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+# Customer-written text travels through a note between private-use characters (never in a
+# message of ours: `customer` drops them from what it wraps), so that each platform's writer
+# can escape it by its own rules: Jira wiki markup, Zendesk Markdown, nothing in ADF.
+INLINE = ("\ue000", "\ue001")  # a value inside a sentence
+BLOCK = ("\ue002", "\ue003")  # a quoted block of its own
+_SPANS = re.compile("\ue000(.*?)\ue001|\ue002(.*?)\ue003", re.DOTALL)
+_MARKERS = re.compile("[\ue000-\ue003]")
+
+
+class CustomerText(str):
+    """A value the customer wrote (subject, description, name, feedback comment): a
+    template shows it quoted, never rendered as the platform's markup."""
+
+
+def customer(text: str, block: bool = False) -> str:
+    """The text marked as written by the customer (an empty text stays empty)."""
+    text = _MARKERS.sub("", text)
+    if not text:
+        return text
+    start, end = BLOCK if block else INLINE
+    return f"{start}{text}{end}"
+
+
+def render_customer(body: str, inline: Callable[[str], str], block: Callable[[str], str]) -> str:
+    """The body with each customer span escaped by the platform's rules."""
+    return _SPANS.sub(lambda match: inline(match[1]) if match[1] is not None else block(match[2]), body)
+
+
+def plain(body: str) -> str:
+    """The body as text, customer spans as they were written (ADF, logs, explain)."""
+    return _MARKERS.sub("", body)
+
+
+def _finalize(value: Any) -> Any:
+    # A filter applied to a customer value (`| upper`) returns a plain str and loses the mark:
+    # templates should print customer values as they are.
+    return customer(value) if isinstance(value, CustomerText) else value
+
+
 ENVIRONMENT = SandboxedEnvironment(
     undefined=jinja2.StrictUndefined,
-    autoescape=False,  # plain-text comments; the platforms escape on display
+    autoescape=False,  # plain-text comments; customer values are marked and escaped per platform
     keep_trailing_newline=False,
+    finalize=_finalize,
 )
 
 

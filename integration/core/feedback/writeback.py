@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from integration.core.events import TicketEvent
 from integration.core.plan import Effects, NoteEffect
+from integration.core.templates import customer
 
 CSAT_TAGS = tuple(f"csat-{rating}" for rating in range(1, 6))
 
+# The comment is quoted under a label saying who wrote it: on the ticket it sits among our
+# notes, and its words are the customer's, shown as written (each platform escapes them).
 _NOTE = {
-    "en": ("Customer feedback: {stars} {rating}/5.", 'Comment: "{comment}"', "No comment."),
-    "pt": ("Avaliação do cliente: {stars} {rating}/5.", 'Comentário: "{comment}"', "Sem comentário."),
-    "es": ("Valoración del cliente: {stars} {rating}/5.", 'Comentario: "{comment}"', "Sin comentario."),
+    "en": ("Customer feedback: {stars} {rating}/5.", "Comment written by the customer:", "No comment."),
+    "pt": ("Avaliação do cliente: {stars} {rating}/5.", "Comentário escrito pelo cliente:", "Sem comentário."),
+    "es": ("Valoración del cliente: {stars} {rating}/5.", "Comentario escrito por el cliente:", "Sin comentario."),
 }
 
 
@@ -25,7 +28,7 @@ def answer_note(event: TicketEvent, language: str) -> NoteEffect:
     rating = event.rating or 0
     stars = "★" * rating + "☆" * (5 - rating)
     comment = event.feedback_comment.strip() if event.feedback_comment else ""
-    body = heading.format(stars=stars, rating=rating) + "\n" + (with_comment.format(comment=comment) if comment else without_comment)
+    body = heading.format(stars=stars, rating=rating) + "\n" + (f"{with_comment}\n{customer(comment, block=True)}" if comment else without_comment)
     # One note per answer: the delivery id (feedback:<answer id>) keeps a changed answer's note apart.
     return NoteEffect(key=f"feedback-answer:{event.delivery_id}", body=body, public=False)
 
