@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from integration.core.matching.language import LANGUAGES, detect, normalize_locale, resolve
+from tests.time_limit import run_within
 
 MODULE = Path(__file__).resolve().parents[1] / "integration" / "core" / "matching" / "language.py"
 
@@ -225,3 +226,54 @@ def test_imports_nothing_from_frameworks(forbidden: str) -> None:
         for alias in node.names
     }
     assert forbidden not in imported
+
+
+# ---- ids are not words; weak hints do not override the default ------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ticketinfo_2294a6e9ece2",  # a Jira summary made of an id: its letters read as "a", "e"
+        "invoice 7e2e-4a1e",
+        "Build 4a1e_rc2 e 7e2e",
+        "ref_a_e_o",
+        "e",  # a lone letter: a list marker as often as a word
+        "y",
+        "(e)",
+        "Update 2294a6e9ece2",
+        "running",  # a word's shape alone
+    ],
+)
+def test_ids_and_weak_hints_are_no_evidence(text: str) -> None:
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "default", "expected"),
+    [
+        ("ticketinfo_2294a6e9ece2", "en", "en"),
+        ("invoice 7e2e-4a1e", "en", "en"),
+        ("ticketinfo_2294a6e9ece2", "es", "es"),
+        # real words around the ids still decide
+        ("Fui cobrado duas vezes, pedido ticketinfo_2294a6e9ece2", "en", "pt"),
+        ("I was charged twice for invoice 7e2e-4a1e", "pt", "en"),
+        ("Me cobraron dos veces: factura 7e2e-4a1e", "en", "es"),
+    ],
+)
+def test_resolve_keeps_the_default_without_real_evidence(text: str, default: str, expected: str) -> None:
+    assert resolve(None, text, default) == expected
+
+
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        ('"a" * 100_000', "None"),  # no whitespace: 22 s to over a minute before
+        ('("ticketinfo_2294a6e9ece2-" * 7000)[:150_000]', "None"),  # 150 KB of ids
+        ('"x@" * 50_000', "None"),
+        ('"obrigado " + "é" * 100_000', "pt"),
+    ],
+)
+def test_detection_is_linear_on_long_runs_without_whitespace(snippet: str, expected: str) -> None:
+    code = f"from integration.core.matching.language import detect\nprint(detect({snippet}))"
+    assert run_within(20, code) == expected

@@ -10,7 +10,7 @@ other does not. Pure: standard library only, no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from integration.core.matching.text import fold
 
@@ -89,11 +89,18 @@ _SHAPE_WEIGHT = 0.5
 _SHAPE_MIN_LENGTH = 4
 
 # URLs and e-mail addresses carry "com", "br", "es"... that are not the customer's words.
-_NOT_PROSE = re.compile(
-    r"(?:https?://|www\.)\S+|\S+@\S+|\S+\.(?:com|net|org)\S*", re.IGNORECASE
-)
-# Letters only: digits and underscores are no evidence of any language.
-_TOKEN = re.compile(r"[^\W\d_]+")
+# Tested on whitespace-separated chunks: a pattern like `\S+@\S+` over the whole text
+# backtracks quadratically on a long run without whitespace (100k characters: over a minute).
+_NOT_PROSE_MARKS = ("://", "@", "www.", ".com", ".net", ".org")
+# Words are runs of word characters; a run with a digit or an underscore is an id
+# ("ticketinfo_2294a6e9ece2", "7e2e-4a1e"), not the customer's words: its letters say nothing.
+_WORD_RUN = re.compile(r"\w+")
+_NOT_A_WORD = re.compile(r"[\d_]")
+# Detection reads a sample: a long text is many times the evidence it needs.
+SAMPLE_CHARACTERS = 20_000
+# Overriding the default language takes real evidence: one word only that language uses,
+# or a letter only it writes; a shared word, a word's shape or a lone letter is not enough.
+_MIN_EVIDENCE = 1.0
 _LOCALE_SEPARATORS = re.compile(r"[-_.@]")
 
 
@@ -123,12 +130,26 @@ def normalize_locale(locale: str | None) -> str | None:
     return primary if primary in LANGUAGES else None
 
 
+def _prose(text: str) -> list[str]:
+    """The whitespace-separated chunks of `text` that are not URLs or e-mail addresses."""
+    return [chunk for chunk in text.split() if not any(mark in chunk for mark in _NOT_PROSE_MARKS)]
+
+
+def _words(chunks: Iterable[str]) -> Iterator[str]:
+    """The letter-only words of the chunks: ids with digits or underscores left out. Linear time."""
+    for chunk in chunks:
+        for word in _WORD_RUN.findall(chunk):
+            if not _NOT_A_WORD.search(word):
+                yield word
+
+
 def _score_tokens(tokens: Iterable[str], scores: dict[str, float]) -> None:
     for token in tokens:
         weights = _WEIGHTS.get(token)
         if weights is not None:
             for lang, weight in weights.items():
-                scores[lang] += weight
+                # A lone letter ("e", "y") is as often a list marker or part of a code as a word.
+                scores[lang] += weight if len(token) > 1 else min(weight, _SHARED_WEIGHT)
         elif len(token) >= _SHAPE_MIN_LENGTH:  # unknown words vote weakly by their shape
             for lang, shape in _SHAPE_HINTS.items():
                 if shape.search(token):
@@ -137,15 +158,15 @@ def _score_tokens(tokens: Iterable[str], scores: dict[str, float]) -> None:
 
 def detect(text: str) -> str | None:
     """Guess "en", "pt" or "es" from the customer's words; None without evidence or on a tie."""
-    prose = _NOT_PROSE.sub(" ", text or "").casefold()
+    chunks = _prose((text or "")[:SAMPLE_CHARACTERS].casefold())
     scores = dict.fromkeys(LANGUAGES, 0.0)
     for lang, chars in _CHAR_HINTS.items():
-        scores[lang] += _CHAR_WEIGHT * sum(prose.count(char) for char in chars)
-    _score_tokens(_TOKEN.findall(fold(prose)), scores)
+        scores[lang] += _CHAR_WEIGHT * sum(chunk.count(char) for chunk in chunks for char in chars)
+    _score_tokens((fold(word) for word in _words(chunks)), scores)
     best = max(scores.values())
     winners = [lang for lang, score in scores.items() if score == best]
     # A tie (typically "pedido", shared by pt and es) is not evidence for either.
-    return winners[0] if best > 0 and len(winners) == 1 else None
+    return winners[0] if best >= _MIN_EVIDENCE and len(winners) == 1 else None
 
 
 def resolve(locale: str | None, text: str, default: str = "en") -> str:
