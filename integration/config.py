@@ -36,6 +36,7 @@ class Config:
     clock_tick: float = 15.0
     lease_seconds: float = 120.0  # how long a worker may hold an event before others take it
     api_timeout: float = 20.0  # seconds per request to Zendesk or Jira
+    plan_seconds: float = 30.0  # planning one event for longer dead-letters it
     max_body_bytes: int = 1024 * 1024
     signature_tolerance_seconds: int = 300
 
@@ -61,6 +62,7 @@ class Config:
             clock_tick=_number(get("CLOCK_TICK"), cls.clock_tick, "CLOCK_TICK"),
             lease_seconds=_number(get("WORKER_LEASE_SECONDS"), cls.lease_seconds, "WORKER_LEASE_SECONDS"),
             api_timeout=_number(get("API_TIMEOUT_SECONDS"), cls.api_timeout, "API_TIMEOUT_SECONDS"),
+            plan_seconds=_number(get("PLAN_DEADLINE_SECONDS"), cls.plan_seconds, "PLAN_DEADLINE_SECONDS"),
         )
 
     def _check_jira(self) -> None:

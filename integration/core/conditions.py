@@ -4,13 +4,13 @@ with a result for every test, so a plan can say which conditions failed and why.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
 from integration.core.events import LANGUAGES, PLATFORMS, PRIORITIES, STATUSES, TicketEvent
+from integration.core.matching import patterns
 from integration.core.matching import text as textmatch
 from integration.core.plan import ConditionResult
 from integration.core.ruleset import RuleSet
@@ -171,9 +171,9 @@ def _regex(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
         ctx.expected(node, "a regular expression")
         return INVALID
     try:
-        return re.compile(node.value)
-    except re.error as error:
-        ctx.report(node, f"must be a valid regular expression: {error.msg} at position {error.pos} (got {describe(node.value)})")
+        return patterns.compile_pattern(node.value)
+    except patterns.PatternRefused as refused:
+        ctx.report(node, f"{refused} (got {describe(node.value)})")
         return INVALID
 
 
@@ -237,7 +237,7 @@ OPERATORS: dict[str, Operator] = {
         Operator("contains_any", LISTS, _text_list, lambda a, e: any(x in _as_list(a) for x in e)),
         Operator("contains_all", LISTS, _text_list, lambda a, e: all(x in _as_list(a) for x in e)),
         Operator("words", TEXTS, _words, lambda a, e: bool(a) and e.first_match(str(a)) is not None),
-        Operator("matches", TEXTS, _regex, lambda a, e: a is not None and e.search(str(a)) is not None),
+        Operator("matches", TEXTS, _regex, lambda a, e: a is not None and e.search(str(a))),
         Operator("gt", NUMBERS, _bound, _compare(lambda a, b: a > b)),
         Operator("gte", NUMBERS, _bound, _compare(lambda a, b: a >= b)),
         Operator("lt", NUMBERS, _bound, _compare(lambda a, b: a < b)),

@@ -11,11 +11,12 @@ from datetime import datetime
 
 from integration.core.draft import Draft
 from integration.core.events import TicketEvent
-from integration.core.plan import ConditionResult, Plan, RuleTrace
+from integration.core.plan import Checkpoint, ConditionResult, Plan, RuleTrace
 from integration.core.ruleset import Rule, RuleSet
 
 
-def plan(event: TicketEvent, ruleset: RuleSet, now: datetime) -> Plan:
+def plan(event: TicketEvent, ruleset: RuleSet, now: datetime, checkpoint: Checkpoint | None = None) -> Plan:
+    """`checkpoint` is called before each rule (the worker's processing deadline)."""
     if now.tzinfo is None:
         raise TypeError("now must be an aware datetime")
     draft = Draft.start(event, ruleset, now)
@@ -26,6 +27,8 @@ def plan(event: TicketEvent, ruleset: RuleSet, now: datetime) -> Plan:
         if stopped_by is not None:
             traces.append(RuleTrace(rule.id, listened, False, skipped_because=f"rule {stopped_by} stopped evaluation"))
             continue
+        if checkpoint is not None:
+            checkpoint(rule.id)
         trace = _evaluate(rule, listened, draft)
         traces.append(trace)
         if trace.stopped:

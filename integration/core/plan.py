@@ -7,12 +7,37 @@ condition's result with the value it saw, so a plan explains itself in logs and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from integration.core.events import TicketEvent, priority_rank
+
+
+class PlanAbandoned(Exception):
+    """Planning this event was stopped: a step took too long or would cost too much. The same
+    event and rules would stop again, so the event is dead-lettered with this reason."""
+
+
+Checkpoint = Callable[[str], None]  # called before each rule with its id; raises PlanAbandoned
+
+
+def deadline(elapsed: Callable[[], float], seconds: float) -> Checkpoint:
+    """A checkpoint that stops planning once `seconds` have passed on the `elapsed` clock
+    (read from now on). Every step between two checkpoints is bounded on its own (patterns
+    have a time limit, templates a budget), so the check is cooperative and always reached."""
+    started = elapsed()
+
+    def check(rule_id: str) -> None:
+        spent = elapsed() - started
+        if spent > seconds:
+            raise PlanAbandoned(
+                f"planning took longer than {seconds:g} s (stopped after {spent:.1f} s, before rule {rule_id}); "
+                "the rules are too slow for this event"
+            )
+
+    return check
 
 
 @dataclass(frozen=True)

@@ -67,4 +67,6 @@ def _jira_adapter(services: Services) -> Adapter:
 
 def make_worker(services: Services, adapters: Mapping[str, Adapter]) -> Worker:
     config = services.config
-    return Worker(services.inbox, adapters, services.rules, feedback=FeedbackLinks(config.secret_key, config.public_url))
+    return Worker(
+        services.inbox, adapters, services.rules, feedback=FeedbackLinks(config.secret_key, config.public_url), plan_seconds=config.plan_seconds
+    )

@@ -34,7 +34,7 @@ from integration.core import engine
 from integration.core.events import EventKind, TicketEvent
 from integration.core.feedback.links import FeedbackLinks
 from integration.core.feedback.tokens import redacted
-from integration.core.plan import Plan
+from integration.core.plan import Plan, PlanAbandoned, deadline
 from integration.core.references import with_references, without_applied
 from integration.core.ruleset import RuleSet
 from integration.runtime import deadlines, internal_events
@@ -98,6 +98,7 @@ class Worker:
     elapsed: Callable[[], float] = time.monotonic
     batch_size: int = BULK_LIMIT  # breaches written together, where the platform can
     feedback: FeedbackLinks = field(default_factory=lambda: FeedbackLinks(None, ""))  # no SECRET_KEY: none sent
+    plan_seconds: float = 30.0  # planning one event past this dead-letters it (a rule too slow for it)
 
     def step(self, now: datetime) -> StoredEvent | None:
         """Process at most one event (or one batch of breaches); returns the first, or None
@@ -124,7 +125,7 @@ class Worker:
             return work()
         except LeaseLost:
             log.warning("lease lost before writing; another worker has the event", extra={"event_id": stored.id, "ticket": stored.ticket_key})
-        except (TemporaryFailure, PermanentFailure, EventRejected) as failure:
+        except (TemporaryFailure, PermanentFailure, EventRejected, PlanAbandoned) as failure:
             self._fail(stored, now, failure)
         except Exception as error:  # a bug must not lose the event: back off, then dead-letter
             log.exception("unexpected error", extra={"event_id": stored.id, "ticket": stored.ticket_key})
@@ -268,7 +269,7 @@ class Worker:
     ) -> tuple[Plan, list[str]]:
         """Plan from the ticket as it is now (`read` if it was just read), feedback links
         made, minus what already landed."""
-        plan = engine.plan(read or adapter.refresh(event), ruleset, now)
+        plan = engine.plan(read or adapter.refresh(event), ruleset, now, deadline(self.elapsed, self.plan_seconds))
         plan = self.feedback.with_links(plan, ruleset, stored.delivery_id, now)
         return self._unapplied(stored, adapter, with_references(plan, stored.delivery_id), cut_short or stored.may_have_written)
 

@@ -36,6 +36,7 @@ class _FoldTable(dict[int, str]):
 
 
 _FOLD_TABLE = _FoldTable()
+TEXT_LIMIT = 50_000  # characters of a field a word list reads: every step of a plan is bounded
 _WORD_CHAR = re.compile(r"\w")
 
 
@@ -120,7 +121,7 @@ class WordMatcher:
         """The word/phrase (as written in the rule) found first in `text`, or None."""
         if self._pattern is None or not text:
             return None
-        match = self._pattern.search(fold(text))
+        match = self._pattern.search(fold(text[:TEXT_LIMIT]))
         if match is None:
             return None
         return self._originals[_phrase_key(match.group())]
