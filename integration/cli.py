@@ -132,9 +132,13 @@ def _start_workers(app: Flask, count: int, stop: threading.Event) -> list[thread
 
 
 def _watch_rules(rules: Any, stop: threading.Event, every_seconds: float = 5.0) -> None:
-    """Pick up edited rule files; a rule set with problems never replaces the one in force."""
+    """Pick up edited rule files; a rule set with problems never replaces the one in force,
+    and nothing that goes wrong stops the watching."""
     while not stop.wait(every_seconds):
-        rules.reload_if_changed()
+        try:
+            rules.reload_if_changed()
+        except Exception:  # e.g. the rules folder unreadable for a moment
+            log.exception("watching the rule files failed; trying again")
 
 
 def _stop_on_sigterm() -> None:

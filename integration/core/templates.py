@@ -7,11 +7,13 @@ typo in a variable name is a load error with a position, never a failed write la
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 # Customer-written text travels through a note between private-use characters (never in a
@@ -53,12 +55,89 @@ def _finalize(value: Any) -> Any:
     return customer(value) if isinstance(value, CustomerText) else value
 
 
-ENVIRONMENT = SandboxedEnvironment(
+from integration.core.plan import PlanAbandoned
+
+# The sandbox keeps templates from reaching Python, not from working forever: two nested
+# `range(100000)` loops hang the load. So every rendering has a budget of loop rounds and
+# range() values, repetition (`*`, `**`) is checked before it runs, and the output is capped.
+MAX_STEPS = 10_000  # loop rounds plus range() values in one rendering
+MAX_OUTPUT = 64 * 1024  # characters of a rendered text (a Zendesk comment holds 64 KB)
+MAX_INTEGER_BITS = 4096  # `*` and `**` on numbers
+_COUNTED = "__dispute_desk_counted"  # wraps what every `for` loops over
+
+_steps_left: ContextVar[list[int]] = ContextVar("template_steps_left")
+
+
+class TemplateTooCostly(PlanAbandoned):
+    """A rendering would go past its budget; the message says which bound, for the admin."""
+
+
+def _spend(count: int) -> None:
+    left = _steps_left.get()
+    left[0] -= count
+    if left[0] < 0:
+        raise TemplateTooCostly(f"must render in at most {MAX_STEPS} loop rounds and range() values")
+
+
+def _counted(iterable: Iterable[Any]) -> Iterator[Any]:
+    for item in iterable:
+        _spend(1)
+        yield item
+
+
+def _bounded_range(*args: int) -> range:
+    values = range(*args)
+    _spend(len(values))
+    return values
+
+
+def _too_big(operator: str, left: Any, right: Any) -> bool:
+    if operator == "**":
+        return isinstance(right, int) and isinstance(left, int) and abs(left) > 1 and right * max(abs(left).bit_length(), 1) > MAX_INTEGER_BITS
+    for sized, times in ((left, right), (right, left)):
+        if isinstance(sized, (str, list, tuple)) and isinstance(times, int) and len(sized) * times > MAX_OUTPUT:
+            return True
+    return isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_INTEGER_BITS
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**"})  # also keeps them from being folded at compile time
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Call(nodes.Name(_COUNTED, "load"), [loop.iter], [], None, None, lineno=loop.lineno)
+        return tree
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        if _too_big(operator, left, right):
+            raise TemplateTooCostly(f"must not make values that large (`{operator}` on {type(left).__name__} and {type(right).__name__})")
+        return super().call_binop(context, operator, left, right)
+
+
+ENVIRONMENT = _BoundedEnvironment(
     undefined=jinja2.StrictUndefined,
     autoescape=False,  # plain-text comments; customer values are marked and escaped per platform
     keep_trailing_newline=False,
     finalize=_finalize,
 )
+ENVIRONMENT.globals.update({"range": _bounded_range, _COUNTED: _counted})
+
+
+def render_bounded(compiled: jinja2.Template, context: Mapping[str, Any]) -> str:
+    """Render within the budget; raises TemplateTooCostly past it."""
+    token = _steps_left.set([MAX_STEPS])
+    try:
+        chunks: list[str] = []
+        size = 0
+        for chunk in compiled.generate(context):
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                raise TemplateTooCostly(f"must render at most {MAX_OUTPUT} characters")
+            chunks.append(chunk)
+        return "".join(chunks)
+    finally:
+        _steps_left.reset(token)
 
 
 @dataclass(frozen=True)
@@ -69,7 +148,7 @@ class Template:
 
     def render(self, language: str, default_language: str, context: Mapping[str, Any]) -> str:
         chosen = language if language in self.compiled else default_language
-        return self.compiled[chosen].render(context).strip()
+        return render_bounded(self.compiled[chosen], context).strip()
 
 
 def compile_text(source: str) -> jinja2.Template:

@@ -49,6 +49,9 @@ class RulesHolder:
             except RuleSetError as error:
                 log.error("rule files changed but have problems; keeping the rules in force", extra={"problems": [str(p) for p in error.problems]})
                 return False
+            except Exception:  # a loader bug must not stop later good edits from loading
+                log.exception("rule files changed but could not be loaded; keeping the rules in force")
+                return False
         log.info("rules reloaded", extra={"rules": len(self.current.rules)})
         return True
 

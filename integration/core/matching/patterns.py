@@ -71,7 +71,10 @@ def compile_pattern(source: str) -> Pattern:
             "it can take exponential time on some texts; repeat a part that ends in a fixed separator "
             r"instead (e.g. `(\w+\s)*` rather than `(\w+\s?)*`)"
         )
-    return Pattern(source, regex.compile(source, regex.VERSION0))
+    try:
+        return Pattern(source, regex.compile(source, regex.VERSION0))
+    except (regex.error, OverflowError) as error:
+        raise PatternRefused(f"must be a regular expression this service can run: {error}") from None
 
 
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT)

@@ -32,6 +32,7 @@ from integration.core.templates import (
     SAMPLE_CONTEXT,
     TEMPLATE_VARIABLES,
     Template,
+    render_bounded,
 )
 
 SECTIONS = ("version", "settings", "departments", "calendars", "checklists", "templates", "rules")
@@ -186,7 +187,7 @@ def _test_render(template: Template, node: Node, usages: set[str], ctx: ParseCon
         context = FEEDBACK_SAMPLE_CONTEXT if usage == "feedback" else SAMPLE_CONTEXT
         for lang, compiled in template.compiled.items():
             try:
-                compiled.render(context)
+                render_bounded(compiled, context)
             except jinja2.UndefinedError as error:
                 ctx.report(node.value[lang], _undefined_message(error, usage))
             except Exception as error:  # noqa: BLE001 - any failure to render is the admin's to fix

@@ -74,8 +74,25 @@ def child_path(parent: str, key: str | int) -> str:
     return f"{parent}.{key}" if parent else key
 
 
+# Bounds that keep a rule file from exhausting the loader. A YAML alias names a value once
+# and repeats it wherever it is used: nine nested aliases of nine make a 621-byte file
+# stand for 10^9 values (an "alias bomb"), and an anchor used inside itself never ends.
+MAX_FILE_CHARACTERS = 1024 * 1024  # the default pack is ~50 KB
+MAX_VALUES = 100_000  # values in one file, aliases counted as the values they repeat
+MAX_DEPTH = 64  # values inside values
+
+
+class _TooCostly(Exception):
+    """Loading stops at the first bound reached; the problem says where."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
 def parse(text: str, file: str) -> tuple[Node | None, list[Problem]]:
-    """Compose one YAML document; syntax errors become located problems."""
+    """Compose one YAML document; syntax errors and exhausted bounds become located problems."""
+    if len(text) > MAX_FILE_CHARACTERS:
+        return None, [Problem(file, 1, 1, "", f"must be at most {MAX_FILE_CHARACTERS} characters (got {len(text)}); split it into several files")]
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
@@ -87,43 +104,75 @@ def parse(text: str, file: str) -> tuple[Node | None, list[Problem]]:
         return None, [Problem(file, 1, 1, "", f"invalid YAML: {error}")]
     if root is None:
         return None, []
-    problems: list[Problem] = []
-    # A constructor per parse: its cache would otherwise keep every value of every load alive.
-    scalars = yaml.constructor.SafeConstructor()
-    return _convert(root, file, "", problems, scalars), problems
-
-
-def _convert(node: yaml.Node, file: str, path: str, problems: list[Problem], scalars: yaml.constructor.SafeConstructor) -> Node:
-    line, column = node.start_mark.line + 1, node.start_mark.column + 1
-    if isinstance(node, yaml.MappingNode):
-        return _convert_mapping(node, file, path, problems, scalars)
-    if isinstance(node, yaml.SequenceNode):
-        items = [_convert(item, file, child_path(path, i), problems, scalars) for i, item in enumerate(node.value)]
-        return Node(items, file, line, column, path)
+    converter = _Converter(file)
     try:
-        value = scalars.construct_object(node)
-    except yaml.constructor.ConstructorError as error:
-        problems.append(Problem(file, line, column, path, f"invalid value: {error.problem}"))
-        value = None
-    return Node(value, file, line, column, path)
+        return converter.convert(root, ""), converter.problems
+    except _TooCostly as stopped:
+        return None, [stopped.problem]
 
 
-def _convert_mapping(node: yaml.MappingNode, file: str, path: str, problems: list[Problem], scalars: yaml.constructor.SafeConstructor) -> Node:
-    values: dict[str, Node] = {}
-    keys: dict[str, Node] = {}
-    for key_node, value_node in node.value:
-        key_line, key_column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-        if not isinstance(key_node, yaml.ScalarNode):
-            problems.append(Problem(file, key_line, key_column, path, "keys must be plain words"))
-            continue
-        # The raw text, not the YAML 1.1 value: `on:` must stay "on", not become True.
-        key = str(key_node.value)
-        child = child_path(path, key)
-        if key in values:
-            problems.append(
-                Problem(file, key_line, key_column, child, f'duplicate key "{key}" (first at line {keys[key].line})')
-            )
-            continue
-        keys[key] = Node(key, file, key_line, key_column, child)
-        values[key] = _convert(value_node, file, child, problems, scalars)
-    return Node(values, file, node.start_mark.line + 1, node.start_mark.column + 1, path, keys)
+class _Converter:
+    """PyYAML's node graph to Nodes, counting every value it makes (an alias is converted
+    again where it is used, so the count is what the file really stands for)."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.values = 0
+        self.open: set[int] = set()  # the nodes being converted: an alias to one of them is a cycle
+        # A constructor per parse: its cache would otherwise keep every value of every load alive.
+        self.scalars = yaml.constructor.SafeConstructor()
+
+    def convert(self, node: yaml.Node, path: str, depth: int = 0) -> Node:
+        self._count(node, path, depth)
+        if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            return self._scalar(node, path)
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path, depth)
+            items = [self.convert(item, child_path(path, i), depth + 1) for i, item in enumerate(node.value)]
+            return Node(items, self.file, node.start_mark.line + 1, node.start_mark.column + 1, path)
+        finally:
+            self.open.discard(id(node))
+
+    def _count(self, node: yaml.Node, path: str, depth: int) -> None:
+        self.values += 1
+        if id(node) in self.open:
+            self._stop(node, path, "an alias (*name) is used inside the value its anchor (&name) names, so it never ends")
+        if self.values > MAX_VALUES:
+            self._stop(node, path, f"must hold at most {MAX_VALUES} values, counting each alias (*name) as the values it repeats (an alias bomb?)")
+        if depth > MAX_DEPTH:
+            self._stop(node, path, f"must nest values at most {MAX_DEPTH} deep")
+
+    def _stop(self, node: yaml.Node, path: str, message: str) -> None:
+        raise _TooCostly(Problem(self.file, node.start_mark.line + 1, node.start_mark.column + 1, path, message))
+
+    def _scalar(self, node: yaml.Node, path: str) -> Node:
+        line, column = node.start_mark.line + 1, node.start_mark.column + 1
+        try:
+            value = self.scalars.construct_object(node)
+        except yaml.constructor.ConstructorError as error:
+            self.problems.append(Problem(self.file, line, column, path, f"invalid value: {error.problem}"))
+            value = None
+        return Node(value, self.file, line, column, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: str, depth: int) -> Node:
+        values: dict[str, Node] = {}
+        keys: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            key_line, key_column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problems.append(Problem(self.file, key_line, key_column, path, "keys must be plain words"))
+                continue
+            # The raw text, not the YAML 1.1 value: `on:` must stay "on", not become True.
+            key = str(key_node.value)
+            child = child_path(path, key)
+            if key in values:
+                self.problems.append(
+                    Problem(self.file, key_line, key_column, child, f'duplicate key "{key}" (first at line {keys[key].line})')
+                )
+                continue
+            keys[key] = Node(key, self.file, key_line, key_column, child)
+            values[key] = self.convert(value_node, child, depth + 1)
+        return Node(values, self.file, node.start_mark.line + 1, node.start_mark.column + 1, path, keys)
