@@ -183,6 +183,10 @@ OUR_ENVELOPES = {
     "issue_updated_reopened.json": [
         Envelope("changelog:10388", "10107", "jira:issue_updated/issue_generic", "changelog"),
     ],
+    # An issue is deleted once: its id is the key, whatever the header says.
+    "issue_deleted.json": [
+        Envelope("issue_deleted:10107", "10107", "jira:issue_deleted/issue_deleted", "deleted"),
+    ],
 }
 
 
@@ -341,7 +345,7 @@ def test_normalize_refuses_a_part_the_delivery_does_not_have() -> None:
 
 
 def test_parts_are_the_documented_ones() -> None:
-    assert PARTS == ("created", "changelog", "comment", "updated")
+    assert PARTS == ("created", "changelog", "comment", "updated", "deleted")
 
 
 def test_the_stored_part_header_picks_the_part() -> None:
@@ -372,9 +376,8 @@ REFUSALS: list[tuple[Any, dict[str, str], str]] = [
     ({"webhookEvent": "issuelink_created", "issueLink": {"id": 10001}}, {},
      "issuelink_created is not an issue or comment event"),
     ({"webhookEvent": "comment_deleted", "comment": {"id": "1"}}, {},
-     "comment_deleted: deleted issues and comments are not ticket events"),
-    ({"webhookEvent": "jira:issue_deleted", "issue": {"id": "10040"}}, {},
-     "jira:issue_deleted: deleted issues and comments are not ticket events"),
+     "comment_deleted: deleted comments are not ticket events"),
+    ({"webhookEvent": "jira:issue_deleted"}, {}, MISSING_ISSUE),
     ({"webhookEvent": "jira:issue_created", "timestamp": 1, "issue": {"key": "TES-41"}}, {},
      MISSING_ISSUE),
     ({"webhookEvent": "comment_created", "comment": {"id": "1", "self": "http://x/c/1"}}, {},

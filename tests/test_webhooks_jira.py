@@ -113,9 +113,9 @@ def test_forged_or_unsigned_requests_get_401_and_store_nothing(client, app, muta
         ({"webhookEvent": "project_created", "project": {"id": "1"}}, "project_created is not an issue or comment event"),
         ({"timestamp": 1, "issue": {"id": "1"}}, "not a Jira webhook (expected webhookEvent)"),
         ([1, 2], "body is not a JSON object"),
-        ({"webhookEvent": "jira:issue_deleted", "issue": {"id": "1"}}, "jira:issue_deleted: deleted issues and comments are not ticket events"),
+        ({"webhookEvent": "comment_deleted", "comment": {"id": "1"}}, "comment_deleted: deleted comments are not ticket events"),
     ],
-    ids=["project", "no-event", "array", "deleted"],
+    ids=["project", "no-event", "array", "comment-deleted"],
 )
 def test_bodies_that_are_not_issue_events_get_400_with_a_reason(client, app, payload, reason):
     body = json.dumps(payload).encode()

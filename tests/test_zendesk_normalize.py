@@ -269,6 +269,11 @@ OUR_EVENTS: dict[str, dict[str, Any]] = {
         "assignee_id": AGENT,
         "priority": "high",
     },
+    # The ticket is gone: its deadlines end (tests/test_deletions.py).
+    "ticket_soft_deleted.json": {"kinds": frozenset({K.DELETED}), "status": None, "comment": None},
+    "ticket_permanently_deleted.json": {"kinds": frozenset({K.DELETED}), "status": None},
+    "ticket_merged.json": {"kinds": frozenset({K.DELETED}), "status": "closed"},
+    "ticket_marked_as_spam.json": {"kinds": frozenset({K.DELETED}), "status": None},
 }
 
 

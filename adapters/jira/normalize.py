@@ -12,7 +12,8 @@ with its own delivery key, stored and deduplicated on its own:
 - `comment` (`comment_created`, `comment_updated`, `jira:issue_updated` with a `comment`):
   `comment:<comment id>:created`, or `comment:<comment id>:updated:<comment.updated>`, the
   same from both deliveries of one comment;
-- `updated` (`jira:issue_updated` with neither): the header, else as for `changelog`.
+- `updated` (`jira:issue_updated` with neither): the header, else as for `changelog`;
+- `deleted` (`jira:issue_deleted`): `issue_deleted:<issue id>` (an issue is deleted once).
 
 `normalize(payload, headers, part)` builds the event of one part: the `part` argument, else the
 part stored with the delivery in the `PART_HEADER` header, else everything the delivery says.
@@ -63,14 +64,15 @@ PLATFORM = "jira"
 WEBHOOK_ID_HEADER = "X-Atlassian-Webhook-Identifier"
 ISSUE_CREATED = "jira:issue_created"
 ISSUE_UPDATED = "jira:issue_updated"
+ISSUE_DELETED = "jira:issue_deleted"
 COMMENT_EVENTS = {"comment_created": "created", "comment_updated": "updated"}
-PARTS = ("created", "changelog", "comment", "updated")
+PARTS = ("created", "changelog", "comment", "updated", "deleted")
 # The webhook stores each part with this header beside Jira's, so the worker's
 # normalize(payload, headers) builds that part's event only.
 PART_HEADER = "X-Dispute-Desk-Part"
 
-_HANDLED = frozenset({ISSUE_CREATED, ISSUE_UPDATED, *COMMENT_EVENTS})
-_DELETED = frozenset({"jira:issue_deleted", "comment_deleted"})
+_HANDLED = frozenset({ISSUE_CREATED, ISSUE_UPDATED, ISSUE_DELETED, *COMMENT_EVENTS})
+_DELETED = frozenset({"comment_deleted"})
 # issue_event_type_name of a jira:issue_updated carrying a comment -> what became of it.
 _COMMENT_TYPES = {"issue_comment_edited": "updated", "issue_comment_deleted": None}
 
@@ -112,7 +114,7 @@ def identify(payload: Any, headers: Mapping[str, str]) -> list[Envelope]:
     if event is None:
         raise NotATicketEvent("not a Jira webhook (expected webhookEvent)")
     if event in _DELETED:
-        raise NotATicketEvent(f"{event}: deleted issues and comments are not ticket events")
+        raise NotATicketEvent(f"{event}: deleted comments are not ticket events")
     if event not in _HANDLED:
         raise NotATicketEvent(f"{event} is not an issue or comment event")
     ticket_id = _issue_id(payload)
@@ -140,6 +142,8 @@ def _source_type(payload: Mapping[str, Any], event: str) -> str:
 def _parts(
     payload: Mapping[str, Any], event: str, ticket_id: str, headers: Mapping[str, str]
 ) -> list[tuple[str, str]]:
+    if event == ISSUE_DELETED:
+        return [("deleted", f"issue_deleted:{ticket_id}")]
     if event == ISSUE_CREATED:
         # Its changelog lists the initial values: nothing changed, so it makes no part.
         fallback = f"issue_created:{ticket_id}"
@@ -221,7 +225,9 @@ def normalize(
     previous: str | None = None
     comment: Comment | None = None
     for envelope in chosen:
-        if envelope.part == "created":
+        if envelope.part == "deleted":
+            kinds.add(EventKind.DELETED)
+        elif envelope.part == "created":
             kinds.add(EventKind.CREATED)
         elif envelope.part == "comment":
             comment = comment_of(payload.get("comment"), requester)

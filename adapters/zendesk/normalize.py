@@ -123,6 +123,10 @@ _TRIGGER_EVENT_KINDS: dict[str, frozenset[EventKind]] = {
     "solved": frozenset({EventKind.SOLVED, EventKind.STATUS_CHANGED}) | _UPDATE,
     "updated": _UPDATE,
 }
+# Event subscriptions saying the ticket is gone: its deadlines end (`EventKind.DELETED`).
+# `merged` is sent for the ticket merged away (closed into its target).
+_GONE_ACTIONS = frozenset({"soft_deleted", "permanently_deleted", "merged", "marked_as_spam"})
+_GONE = frozenset({EventKind.DELETED})
 # Admin-defined bodies seen in the wild (zendesk-go's fixture) name the event in `type`.
 _FOREIGN_TRIGGER_TYPES = {"end user comment": "comment_added"}
 
@@ -244,6 +248,8 @@ def _from_subscription(payload: Mapping[str, Any], envelope: Envelope) -> Ticket
     change = _mapping(payload.get("event"))
     action = envelope.source_type[len(TICKET_EVENT_PREFIX):]
     kinds = _EVENT_KINDS.get(action, _UPDATE)
+    if _gone(action, detail, change, envelope.ticket_id):
+        kinds = _GONE
     status = normalize_status(detail.get("status"))
     previous = None
     if action == "status_changed":
@@ -271,6 +277,18 @@ def _from_subscription(payload: Mapping[str, Any], envelope: Envelope) -> Ticket
         assignee_id=_id(detail.get("assignee_id")),
         version=_text(detail.get("updated_at")),
     )
+
+
+def _gone(action: str, detail: Mapping[str, Any], change: Mapping[str, Any], ticket_id: str) -> bool:
+    """Deleted, merged away or spam: by the event type, or a detail whose status says so."""
+    if action == "merged" and _id(change.get("target_ticket_id")) == ticket_id:
+        return False  # the ticket others were merged into lives on
+    return action in _GONE_ACTIONS or is_deleted_status(detail.get("status"))
+
+
+def is_deleted_status(value: Any) -> bool:
+    """Zendesk shows a deleted ticket's status as `deleted` (`DELETED` in event payloads)."""
+    return isinstance(value, str) and _key(value) == "deleted"
 
 
 def _transition_kinds(previous: str | None, current: str | None) -> frozenset[EventKind]:
@@ -310,7 +328,7 @@ def _from_trigger(fields: Mapping[str, Any], envelope: Envelope) -> TicketEvent:
     return TicketEvent(
         platform=PLATFORM,
         ticket_id=envelope.ticket_id,
-        kinds=_TRIGGER_EVENT_KINDS.get(kind, _UPDATE),
+        kinds=_GONE if is_deleted_status(fields.get("status")) else _TRIGGER_EVENT_KINDS.get(kind, _UPDATE),
         delivery_id=envelope.delivery_id,
         occurred_at=_time(fields.get("updatedat")),
         source_type=envelope.source_type,

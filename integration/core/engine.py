@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from integration.core.draft import Draft
-from integration.core.events import TicketEvent
+from integration.core.events import EventKind, TicketEvent
 from integration.core.plan import Checkpoint, ConditionResult, Plan, RuleTrace
 from integration.core.ruleset import Rule, RuleSet
 
@@ -20,6 +20,8 @@ def plan(event: TicketEvent, ruleset: RuleSet, now: datetime, checkpoint: Checkp
     if now.tzinfo is None:
         raise TypeError("now must be an aware datetime")
     draft = Draft.start(event, ruleset, now)
+    if EventKind.DELETED in event.kinds:
+        draft.warnings.append(f"the ticket is gone ({event.source_type or 'deleted'}): its running deadlines end, and nothing is written to it")
     traces: list[RuleTrace] = []
     stopped_by: str | None = None
     for rule in ruleset.rules:

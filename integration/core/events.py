@@ -33,9 +33,13 @@ class EventKind(str, enum.Enum):
     ASSIGNEE_CHANGED = "assignee_changed"
     DEADLINE_BREACHED = "deadline_breached"
     FEEDBACK_RECEIVED = "feedback_received"
+    # The ticket is gone (deleted, merged away, spam): its deadlines end, nothing is planned.
+    DELETED = "deleted"
 
 
-EVENT_KINDS = tuple(kind.value for kind in EventKind)
+# What rules may listen to (`on:`). A deleted ticket is never planned: nothing can be written
+# to it, so no rule could act on its event.
+EVENT_KINDS = tuple(kind.value for kind in EventKind if kind is not EventKind.DELETED)
 
 
 def priority_rank(priority: str | None) -> int:

@@ -66,6 +66,8 @@ def met_by(event: TicketEvent) -> set[str]:
 
 def transition(deadline: Deadline, event: TicketEvent, now: datetime, calendar: Calendar) -> dict[str, Any] | None:
     """What this event does to an active deadline: the column changes, or None."""
+    if EventKind.DELETED in event.kinds:
+        return {"status": "cancelled"}  # deleted, merged away, spam: nobody is left to answer
     if set(deadline.met_by) & met_by(event):
         return {"status": "met"}
     if event.status == "closed":

@@ -269,7 +269,9 @@ class Worker:
     ) -> tuple[Plan, list[str]]:
         """Plan from the ticket as it is now (`read` if it was just read), feedback links
         made, minus what already landed."""
-        plan = engine.plan(read or adapter.refresh(event), ruleset, now, deadline(self.elapsed, self.plan_seconds))
+        # A deleted ticket cannot be read (404): its event is all there is.
+        fresh = read or (event if EventKind.DELETED in event.kinds else adapter.refresh(event))
+        plan = engine.plan(fresh, ruleset, now, deadline(self.elapsed, self.plan_seconds))
         plan = self.feedback.with_links(plan, ruleset, stored.delivery_id, now)
         return self._unapplied(stored, adapter, with_references(plan, stored.delivery_id), cut_short or stored.may_have_written)
 
