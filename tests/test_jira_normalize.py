@@ -310,7 +310,8 @@ def test_a_transition_with_a_comment_is_two_parts() -> None:
     assert (changelog.comment, changelog.delivery_id) == (None, "changelog:10414")
     assert comment.kinds == frozenset({K.COMMENT_ADDED, K.UPDATED})
     assert comment.previous_status is None and comment.delivery_id == "comment:10200:created"
-    assert comment.comment == Comment("10200", "Fixed in 1.2.", True, "agent", "TestUser")
+    # Nothing says TestUser is an agent (Server sends no account type): a customer.
+    assert comment.comment == Comment("10200", "Fixed in 1.2.", True, "customer", "TestUser")
     # no part: everything the delivery says
     both = normalize(body, {})
     assert both.kinds == changelog.kinds | comment.kinds
@@ -454,7 +455,7 @@ def test_cloud_comment_created_normalizes_exactly() -> None:
             id="10019",
             body="Added a comment",
             public=True,  # jsdPublic
-            by="agent",  # reporter unknown here, accountType not "customer"
+            by="customer",  # nothing says its author is an agent (public, no JSM property)
             author_id=CLOUD_ADMIN,
         ),
         requester=Requester(),
@@ -482,7 +483,7 @@ def test_server_comment_created_normalizes_exactly() -> None:
         channel=None,  # no issue at all: nothing known about the ticket
         subject="",
         description="",
-        comment=Comment(id="10082", body="unik", public=True, by="agent", author_id="levbrouk"),
+        comment=Comment(id="10082", body="unik", public=True, by="customer", author_id="levbrouk"),
         requester=Requester(),
         custom_fields={},
         url=None,  # no issue key to browse to
@@ -637,7 +638,7 @@ KEY_FIELDS: dict[str, dict[str, Any]] = {
             id="10118",
             body="This is a test comment. We should act on it right away.",
             public=True,  # no jsdPublic, no visibility restriction
-            by="agent",  # TestUser is not the reporter (creator.user)
+            by="customer",  # not the reporter, but nothing says TestUser is an agent
             author_id="TestUser",
         ),
         "requester": Requester(id="creator.user", name="Creator User",
@@ -762,6 +763,7 @@ def test_status_transitions(before: str, after: str, category: str, extra: set[K
     body = ours("issue_updated_reopened.json")
     item = body["changelog"]["items"][1]
     item.update(fromString=before, toString=after)
+    body["changelog"]["items"] = [item]  # the status alone (a cleared resolution reopens too)
     status = body["issue"]["fields"]["status"]
     status.update(name=after)
     status["statusCategory"]["key"] = category
@@ -774,6 +776,7 @@ def test_status_transitions(before: str, after: str, category: str, extra: set[K
 def test_status_overrides_reach_the_transition() -> None:
     body = ours("issue_updated_reopened.json")
     body["changelog"]["items"][1].update(fromString="Entregado")
+    del body["changelog"]["items"][0]  # the status alone (a cleared resolution reopens too)
     plain = normalize(body, {})
     assert (plain.previous_status, K.REOPENED in plain.kinds) == (None, False)
     tuned = normalize(body, {}, status_names={"Entregado": "solved", "In Progress": "on_hold"})
@@ -822,7 +825,9 @@ def test_reporter_comment_is_the_customers_whatever_the_account_type() -> None:
 
 
 def test_agent_comment_on_a_jsm_request() -> None:
-    comment = comment_with(author={"accountId": AGENT, "accountType": "atlassian"})
+    # Written in JSM's agent view: it carries the sd.public.comment property.
+    comment = comment_with(author={"accountId": AGENT, "accountType": "atlassian"},
+                           properties=[{"key": "sd.public.comment", "value": {"internal": False}}])
     assert comment is not None and (comment.by, comment.author_id) == ("agent", AGENT)
 
 
@@ -993,7 +998,7 @@ def test_refresh_fills_a_server_comment_event_and_keeps_an_agent_an_agent() -> N
     for field in ("status", "priority", "tags", "subject", "description", "requester",
                   "assignee_id", "custom_fields", "url", "version", "channel", "comment"):
         assert getattr(fresh, field) == getattr(merged, field), field
-    assert fresh.comment is not None and fresh.comment.by == "agent"
+    assert fresh.comment is not None and fresh.comment.by == "customer"  # not known as an agent
 
 
 def test_refresh_reads_api_v3_and_due_dates() -> None:

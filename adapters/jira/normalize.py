@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.jira.catalog import NO_CATALOG, Catalog, priority_of
 from adapters.jira.refresh import comment_of, refresh, requester_of
 from adapters.jira.values import (
     DONE_STATUSES,
@@ -39,8 +40,8 @@ from adapters.jira.values import (
     browse_url,
     custom_fields,
     epoch_ms,
+    is_edited,
     issue_id_from_comment_url,
-    normalize_priority,
     normalize_status,
     plain_text,
     status_of,
@@ -174,9 +175,14 @@ def _comment_action(payload: Mapping[str, Any], event: str) -> str | None:
     """`created` or `updated` when the delivery reports a comment; None when it does not."""
     if event in COMMENT_EVENTS:
         return COMMENT_EVENTS[event]
-    if not isinstance(payload.get("comment"), Mapping):
+    comment = payload.get("comment")
+    if not isinstance(comment, Mapping):
         return None
-    return _COMMENT_TYPES.get(_text(payload.get("issue_event_type_name")) or "", "created")
+    type_name = _text(payload.get("issue_event_type_name"))
+    if type_name is None and is_edited(comment):
+        # Old Server versions name no event type: an edit shows only in its times.
+        return "updated"
+    return _COMMENT_TYPES.get(type_name or "", "created")
 
 
 def _delivery_key(payload: Mapping[str, Any], headers: Mapping[str, str], fallback: str) -> str:
@@ -205,10 +211,12 @@ def normalize(
     *,
     status_names: Mapping[str, str] | None = None,
     priorities: Mapping[str, str] | None = None,
+    catalog: Catalog = NO_CATALOG,
 ) -> TicketEvent:
     """The event of one part of a Jira delivery (`part`, else the `PART_HEADER` header);
     with neither, of everything it says. `status_names` and `priorities` extend the default
-    tables (see `adapters.jira.values`).
+    tables (see `adapters.jira.values`); `catalog` places the site's own statuses and
+    priorities by id (`adapters.jira.catalog`).
     """
     envelopes = identify(payload, headers)
     part = part or _text(_header(headers, PART_HEADER))
@@ -218,7 +226,8 @@ def normalize(
         raise NotATicketEvent(f"this delivery has no {part} part (it has: {present})")
     issue = _mapping(payload.get("issue"))
     fields = _mapping(issue.get("fields"))
-    status = status_of(fields.get("status"), status_names) if "status" in fields else None
+    status = _status(fields, status_names, catalog)
+    priority, unknown_priority = priority_of(fields.get("priority"), priorities, catalog)
     requester = requester_of(fields.get("reporter")) if "reporter" in fields else Requester()
 
     kinds: set[EventKind] = set()
@@ -235,7 +244,7 @@ def normalize(
             added = _comment_action(payload, str(payload.get("webhookEvent"))) == "created"
             kinds |= {EventKind.COMMENT_ADDED, EventKind.UPDATED} if added else _UPDATE
         elif envelope.part == "changelog":
-            changed, previous = _changelog(payload, fields, status, status_names)
+            changed, previous = _changelog(payload, fields, status, status_names, catalog)
             kinds |= changed
         else:
             kinds |= _UPDATE
@@ -250,7 +259,8 @@ def normalize(
         actor_id=user_id(payload.get("user")) or (comment.author_id if comment else None),
         status=status,
         previous_status=previous,
-        priority=normalize_priority(_mapping(fields.get("priority")).get("name"), priorities),
+        priority=priority,
+        unknown_priority=unknown_priority,
         tags=_names(fields.get("labels")),
         # Jira says nothing about how an issue came in (JSM keeps its request channel out
         # of the webhook): an issue is "web" unless known otherwise; no issue, no channel.
@@ -268,27 +278,44 @@ def normalize(
     )
 
 
+def _status(fields: Mapping[str, Any], status_names: Mapping[str, str] | None, catalog: Catalog) -> str | None:
+    """`fields.status` by its name or category, else by its id in the site's catalog."""
+    if "status" not in fields:
+        return None
+    return status_of(fields.get("status"), status_names) or catalog.status(_mapping(fields.get("status")).get("id"))
+
+
 def _changelog(
     payload: Mapping[str, Any],
     fields: Mapping[str, Any],
     status: str | None,
     status_names: Mapping[str, str] | None,
+    catalog: Catalog,
 ) -> tuple[frozenset[EventKind], str | None]:
     """What the changelog items changed, and the status before a status change."""
     kinds = {EventKind.UPDATED}
     previous = None
     for item in _list(_mapping(payload.get("changelog")).get("items")):
         item = _mapping(item)
-        # Cloud names the field in fieldId ("status"; field is "Status"); Server only in field.
+        # Cloud names the field in fieldId ("status"; field is "Status"); Server only in field,
+        # and a localized Server may translate it ("Статус") while fieldId stays "status".
         name = (_text(item.get("fieldId")) or _text(item.get("field")) or "").lower()
         if name in _CHANGELOG_KINDS:
             kinds.add(_CHANGELOG_KINDS[name])
         if name == "status":
-            # fromString has no category: only the name table can place it.
-            previous = normalize_status(item.get("fromString"), None, status_names)
-            current = _new_status(item, fields, status, status_names)
+            # fromString has no category: the name table places it, else its id in the catalog.
+            previous = normalize_status(item.get("fromString"), None, status_names) or catalog.status(item.get("from"))
+            current = _new_status(item, fields, status, status_names, catalog)
             kinds |= _transition_kinds(previous, current)
+        if name == "resolution" and _resolution_cleared(item) and status not in DONE_STATUSES:
+            # Reopening clears the resolution, whatever the statuses are called.
+            kinds.add(EventKind.REOPENED)
     return frozenset(kinds), previous
+
+
+def _resolution_cleared(item: Mapping[str, Any]) -> bool:
+    had = _id(item.get("from")) or _text(item.get("fromString"))
+    return bool(had) and not (_id(item.get("to")) or _text(item.get("toString")))
 
 
 def _new_status(
@@ -296,15 +323,16 @@ def _new_status(
     fields: Mapping[str, Any],
     status: str | None,
     status_names: Mapping[str, str] | None,
+    catalog: Catalog,
 ) -> str | None:
     """The status the item moved to: the issue's own (with its category) when it is the
-    same status, else what its name says."""
+    same status, else what its name or its id in the catalog says."""
     now = _mapping(fields.get("status"))
     same_id = _id(item.get("to")) is not None and _id(item.get("to")) == _id(now.get("id"))
     same_name = (_text(item.get("toString")) or "").lower() == (_text(now.get("name")) or "-").lower()
-    if same_id or same_name:
+    if (same_id or same_name) and status is not None:
         return status
-    return normalize_status(item.get("toString"), None, status_names)
+    return normalize_status(item.get("toString"), None, status_names) or catalog.status(item.get("to"))
 
 
 def _transition_kinds(previous: str | None, current: str | None) -> frozenset[EventKind]:

@@ -14,14 +14,15 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from adapters.jira.catalog import NO_CATALOG, Catalog, priority_of
 from adapters.jira.values import (
     _id,
+    _list,
     _mapping,
     _names,
     _text,
     browse_url,
     custom_fields,
-    normalize_priority,
     plain_text,
     status_of,
     user_id,
@@ -34,6 +35,7 @@ def refresh(
     issue: Mapping[str, Any],
     status_names: Mapping[str, str] | None = None,
     priorities: Mapping[str, str] | None = None,
+    catalog: Catalog = NO_CATALOG,
 ) -> TicketEvent:
     """Merge a fresh `GET /rest/api/{2|3}/issue/{id}` response into `event`.
 
@@ -45,9 +47,12 @@ def refresh(
         raise ValueError(f"issue {issue.get('id')!r} is not the event's issue {event.ticket_id}")
     fields = _mapping(issue.get("fields"))
     requester = requester_of(fields.get("reporter"))
+    priority, unknown_priority = priority_of(fields.get("priority"), priorities, catalog)
+    status = _mapping(fields.get("status"))
     return event.with_state(
-        status=status_of(fields.get("status"), status_names),
-        priority=normalize_priority(_mapping(fields.get("priority")).get("name"), priorities),
+        status=status_of(status, status_names) or catalog.status(status.get("id")),
+        priority=priority,
+        unknown_priority=unknown_priority,
         tags=_names(fields.get("labels")),
         components=_names(fields.get("components")),
         channel="web",
@@ -76,20 +81,39 @@ def requester_of(reporter: Any) -> Requester:
 
 
 def comment_of(value: Any, requester: Requester) -> Comment:
-    """A webhook's `comment`. By the customer when the reporter wrote it or its author is a
-    JSM portal customer (accountType "customer"); by an agent otherwise."""
+    """A webhook's `comment`. By an agent only when something says so: an internal comment
+    (only agents can restrict one), or one written through Jira Service Management's agent
+    view (it carries `sd.public.comment`). Anyone else, the reporter, a portal customer
+    (accountType "customer") or an author nothing is known about, is a customer: Data
+    Center names no account type, and another customer's comment must not count as the
+    agents' reply. `JiraAdapter.refresh` also counts members of `settings.jira.agent_groups`."""
     comment = _mapping(value)
     author = _mapping(comment.get("author"))
     author_id = user_id(author)
-    by_requester = author_id is not None and author_id == requester.id
-    by_customer = by_requester or _text(author.get("accountType")) == "customer"
+    by_customer = (author_id is not None and author_id == requester.id) or _text(author.get("accountType")) == "customer"
+    public = _public(comment)
+    by_agent = not by_customer and (not public or _written_in_agent_view(comment))
     return Comment(
         id=_id(comment.get("id")),
         body=plain_text(comment.get("body")) or "",
-        public=_public(comment),
-        by="customer" if by_customer else "agent",
+        public=public,
+        by="agent" if by_agent else "customer",
         author_id=author_id,
     )
+
+
+def _written_in_agent_view(comment: Mapping[str, Any]) -> bool:
+    properties = _list(comment.get("properties"))
+    return any(_mapping(item).get("key") == "sd.public.comment" for item in properties)
+
+
+def by_agent(event: TicketEvent, agents: frozenset[str]) -> TicketEvent:
+    """The event with its comment counted as an agent's when its author is one of `agents`
+    (members of the configured agent groups) and not the reporter."""
+    comment = event.comment
+    if comment is None or comment.author_id not in agents or comment.author_id == event.requester.id:
+        return event
+    return event.with_state(comment=replace(comment, by="agent"))
 
 
 def _public(comment: Mapping[str, Any]) -> bool:

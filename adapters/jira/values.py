@@ -70,11 +70,16 @@ DEFAULT_PRIORITIES: dict[str, str] = {
     "high": "high",
     "major": "high",
     "medium": "normal",
+    "normal": "normal",
     "low": "low",
     "lowest": "low",
     "minor": "low",
     "trivial": "low",
 }
+
+# Priority id -> priority, for names no table knows ("Обычный"): Jira's default scheme has
+# the same ids on Cloud and Data Center (Highest/Blocker 1 .. Lowest/Trivial 5).
+DEFAULT_PRIORITY_IDS: dict[str, str] = {"1": "urgent", "2": "high", "3": "normal", "4": "low", "5": "low"}
 
 # The name used when WRITING a priority that no override names: Cloud's default scheme.
 DEFAULT_PRIORITY_NAMES: dict[str, str] = {
@@ -253,6 +258,21 @@ def custom_value(value: Any) -> Any:
     if "name" in value and "id" in value:
         return value.get("name")  # versions, groups, JSM organizations
     return dict(value)
+
+
+def jira_time(value: Any) -> datetime | None:
+    """`2017-11-29T19:37:19.584+0300` (Jira's REST and webhook times) -> an aware datetime."""
+    try:
+        return datetime.strptime(_text(value) or "", "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return None
+
+
+def is_edited(comment: Mapping[str, Any]) -> bool:
+    """Whether a comment was changed after it was written: a new comment's `updated` is its
+    `created`; an edit's is when it was edited (a second or more later)."""
+    created, updated = jira_time(comment.get("created")), jira_time(comment.get("updated"))
+    return created is not None and updated is not None and (updated - created).total_seconds() >= 1
 
 
 def epoch_ms(value: Any) -> datetime | None:

@@ -20,9 +20,11 @@ from jira.resources import Issue
 
 from adapters.base import PermanentFailure, TemporaryFailure
 from adapters.jira import adf_to_text
+from adapters.jira.catalog import NO_CATALOG, Catalog
 from adapters.jira.comments import comment_body
 from adapters.jira.normalize import normalize
-from adapters.jira.refresh import refresh
+from adapters.jira.refresh import by_agent, refresh
+from adapters.jira.site import Site
 from adapters.jira.values import jira_priority_name, normalize_transition_target
 from integration.core.events import TicketEvent
 from integration.core.plan import NoteEffect, Plan
@@ -59,13 +61,15 @@ class EditRequest:
         return not self.fields and not self.update
 
 
-def edit_request(plan: Plan, departments: Mapping[str, Department], issue: Mapping[str, Any], cloud: bool, priorities: Mapping[str, str], extra_notes: Sequence[NoteEffect] = ()) -> EditRequest:
+def edit_request(plan: Plan, departments: Mapping[str, Department], issue: Mapping[str, Any], cloud: bool, priorities: Mapping[str, str], extra_notes: Sequence[NoteEffect] = (), catalog: Catalog = NO_CATALOG) -> EditRequest:
     """The edit for one plan, relative to the issue as just read (pure)."""
     effects = plan.effects
     fields: dict[str, Any] = {}
     update: dict[str, Any] = {}
     if effects.priority:
-        fields["priority"] = {"name": jira_priority_name(effects.priority, priorities)}
+        # By id where the site's catalog knows one: a localized site has no "Highest".
+        priority_id = catalog.priority_ids.get(effects.priority)
+        fields["priority"] = {"id": priority_id} if priority_id else {"name": jira_priority_name(effects.priority, priorities)}
     labels = [{"add": tag} for tag in effects.add_tags] + [{"remove": tag} for tag in effects.remove_tags]
     if effects.department:
         target = departments[effects.department].jira
@@ -123,6 +127,13 @@ class JiraAdapter:
     # The issue as read for the event being planned, kept for its write: per thread, since
     # worker threads share the adapter, and one must never write from another's read.
     _read: threading.local = field(default_factory=threading.local)
+    _site: Site | None = None
+
+    @property
+    def site(self) -> Site:
+        if self._site is None:
+            self._site = Site(self.client, self._call, self.cloud)
+        return self._site
 
     @property
     def _issues(self) -> dict[str, Issue]:
@@ -137,7 +148,7 @@ class JiraAdapter:
 
     def normalize(self, payload: Mapping[str, Any], headers: Mapping[str, str]) -> TicketEvent:
         settings = self.rules().settings
-        return normalize(payload, headers, status_names=settings.jira_statuses or None, priorities=settings.jira_priorities or None)
+        return normalize(payload, headers, status_names=settings.jira_statuses or None, priorities=settings.jira_priorities or None, catalog=self.site.catalog(settings))
 
     def own_actor_reason(self, event: TicketEvent) -> str | None:
         if self.own_account and self.own_account in (event.actor_id, event.comment.author_id if event.comment else None):
@@ -148,7 +159,11 @@ class JiraAdapter:
         issue = self._call(lambda: self.client.issue(event.ticket_id))
         self._issues[event.ticket_id] = issue
         settings = self.rules().settings
-        return refresh(event, issue.raw, settings.jira_statuses or None, settings.jira_priorities or None)
+        fresh = refresh(event, issue.raw, settings.jira_statuses or None, settings.jira_priorities or None, self.site.catalog(settings))
+        comment = fresh.comment
+        if comment is None or comment.by == "agent" or comment.author_id is None:
+            return fresh
+        return by_agent(fresh, self.site.agents_among([comment.author_id], settings.jira_agent_groups))
 
     def references_on_ticket(self, event: TicketEvent) -> set[str]:
         issue = self._issues.get(event.ticket_id)
@@ -159,7 +174,7 @@ class JiraAdapter:
     def apply(self, plan: Plan, extra_notes: list[NoteEffect]) -> dict[str, Any]:
         issue = self._issues.pop(plan.event.ticket_id)
         ruleset = self.rules()
-        request = edit_request(plan, ruleset.departments, issue.raw, self.cloud, ruleset.settings.jira_priorities, extra_notes)
+        request = edit_request(plan, ruleset.departments, issue.raw, self.cloud, ruleset.settings.jira_priorities, extra_notes, self.site.catalog(ruleset.settings))
         writes: list[dict[str, Any]] = []
         # The workflow is asked first: a status it cannot reach refuses the plan before
         # anything is written, so a refused event has changed nothing.

@@ -106,7 +106,16 @@ class Draft:
 
     def _final_priority(self) -> str | None:
         target = self.explicit_priority or self.event.priority
-        for floor in self.priority_floors:
+        floors = self.priority_floors
+        if floors and target is None and self.event.unknown_priority:
+            # "at least high" could lower a priority we cannot rank ("Highest" in another
+            # language): say so instead of guessing.
+            self.warnings.append(
+                f"priority at least {max(floors, key=priority_rank)} not applied: the ticket's priority "
+                f"{self.event.unknown_priority!r} is not one dispute-desk knows (map it in settings.jira.priorities)"
+            )
+            floors = []
+        for floor in floors:
             if priority_rank(floor) > priority_rank(target):
                 target = floor
         return target if target != self.event.priority else None

@@ -79,6 +79,9 @@ class TicketEvent:
     status: str | None = None
     previous_status: str | None = None
     priority: str | None = None
+    # The platform's own priority when it is set but maps onto none of PRIORITIES: the
+    # ticket has a priority nobody can rank, so no floor is applied to it.
+    unknown_priority: str | None = None
     tags: tuple[str, ...] = ()
     channel: str | None = None
     subject: str = ""

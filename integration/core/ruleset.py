@@ -40,6 +40,7 @@ class Settings:
     custom_fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # name -> platform -> id
     jira_statuses: Mapping[str, str] = field(default_factory=dict)  # Jira name (casefolded) -> status
     jira_priorities: Mapping[str, str] = field(default_factory=dict)  # Jira name (casefolded) -> priority
+    jira_agent_groups: tuple[str, ...] = ()  # Jira groups whose members' comments are agents' replies
 
 
 @dataclass(frozen=True)

@@ -554,6 +554,9 @@ class FakeJira:
         self.statuses: dict[str, _Status] = {}
         self.transitions: list[_Transition] = []
         self.custom_fields: dict[str, dict[str, Any]] = {}
+        # (id, name), highest first, as GET /priority lists them; set_priorities() localizes.
+        self.priorities: list[tuple[str, str]] = list(_PRIORITIES)
+        self.groups: dict[str, list[str]] = {}  # user ident -> group names (GET /user?expand=groups)
         self.me_id = ""  # set by add_user(me=True) just below
         self._issues: dict[str, _Issue] = {}
         self._log: list[RecordedRequest] = []
@@ -817,6 +820,17 @@ class FakeJira:
             source_ids = None if sources is None else frozenset(map(self._status_id, sources))
             self.transitions.append(_Transition(id, name, source_ids, self._status_id(target)))
 
+    def set_priorities(self, priorities: Iterable[tuple[str, str]]) -> None:
+        """Replace the priority scheme: ``(id, name)`` pairs, highest first (a localized
+        site keeps the default ids 1..5 under its own names)."""
+        with self._lock:
+            self.priorities = list(priorities)
+
+    def add_to_group(self, user: Mapping[str, Any], *groups: str) -> None:
+        """Make a user (as ``add_user`` returned it) a member of ``groups``."""
+        with self._lock:
+            self.groups.setdefault(self.user_id(user), []).extend(groups)
+
     def add_custom_field(self, name: str, id: str | None = None, type: str = "string") -> str:
         """Register a custom field (edits of unknown ``customfield_*`` ids get a 400)."""
         with self._lock:
@@ -1036,6 +1050,23 @@ class FakeJira:
         )
         return _Reply(200, user)
 
+    def _h_priorities(self, version: str, query: Mapping[str, str], body: Any) -> _Reply:
+        return _Reply(200, [self._priority_json(priority_id, version) for priority_id, _ in self.priorities])
+
+    def _h_statuses(self, version: str, query: Mapping[str, str], body: Any) -> _Reply:
+        return _Reply(200, [self._status_json(status_id, version) for status_id in self.statuses])
+
+    def _h_user(self, version: str, query: Mapping[str, str], body: Any) -> _Reply:
+        """``GET /user?accountId=`` (Cloud) or ``?username=`` (Server), ``expand=groups``."""
+        ident = query.get("accountId" if self.cloud else "username", "")
+        if ident not in self.users:
+            return _Reply(404, error_body(messages=[f"The user with the ID '{ident}' does not exist."]))  # fake wording
+        payload = self._user_json(self.users[ident], version)
+        if "groups" in _csv(query.get("expand", "")):
+            names = self.groups.get(ident, [])
+            payload["groups"] = {"size": len(names), "items": [{"name": name, "self": self._rest(version, f"group?groupname={quote(name)}")} for name in names]}
+        return _Reply(200, payload)
+
     def _h_fields(self, version: str, query: Mapping[str, str], body: Any) -> _Reply:
         return _Reply(200, [*map(_system_field_json, _SYSTEM_FIELDS), *self._custom_field_json()])
 
@@ -1151,7 +1182,7 @@ class FakeJira:
         raise ValueError(f"unknown status {name!r}")
 
     def _priority(self, ref: str) -> tuple[str, str]:
-        for priority in _PRIORITIES:
+        for priority in self.priorities:
             if ref in priority:
                 return priority
         raise ValueError(f"unknown priority {ref!r}")
@@ -1298,7 +1329,7 @@ class FakeJira:
     def _set_priority(self, draft: _Issue, value: Any, version: str) -> str | None:
         if not isinstance(value, Mapping) or not (value.get("name") or value.get("id")):
             return "Could not find valid 'id' or 'name' in priority object."
-        for priority_id, name in _PRIORITIES:
+        for priority_id, name in self.priorities:
             if value.get("id") == priority_id or value.get("name") == name:
                 draft.priority = priority_id
                 return None
@@ -1541,7 +1572,7 @@ class FakeJira:
     def _priority_json(self, priority_id: str | None, version: str) -> dict[str, Any] | None:
         if priority_id is None:
             return None
-        name = dict(_PRIORITIES)[priority_id]
+        name = dict(self.priorities)[priority_id]
         return {
             "self": self._rest(version, f"priority/{priority_id}"),
             "iconUrl": f"{self.site_url}/images/icons/priorities/{name.lower()}.svg",
@@ -1754,6 +1785,9 @@ _ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", f"{_V}/serverInfo", "server_info"),
     ("GET", f"{_V}/myself", "myself"),
     ("GET", f"{_V}/field", "fields"),
+    ("GET", f"{_V}/priority", "priorities"),
+    ("GET", f"{_V}/status", "statuses"),
+    ("GET", f"{_V}/user", "user"),
     ("POST", f"{_V}/issue/bulk", "issue_bulk"),
     ("GET", f"{_V}/issue/<ref>", "issue_get"),
     ("PUT", f"{_V}/issue/<ref>", "issue_edit"),

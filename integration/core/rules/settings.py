@@ -3,6 +3,8 @@ own status and priority names map onto the normalized ones rules test."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from integration.core.events import LANGUAGES, PRIORITIES, STATUSES
 from integration.core.rules.collected import Collected
 from integration.core.ruleset import Settings
@@ -48,12 +50,19 @@ def _field_id(node: Node, ctx: ParseContext) -> bool:
     return False
 
 
-def _jira(node: Node, ctx: ParseContext) -> dict[str, dict[str, str]] | None:
-    """`jira: {statuses: {"Waiting for support": open}, priorities: {Blocker: urgent}}`:
-    Jira names (case-insensitive) onto normalized values, over the built-in tables."""
-    if not ctx.mapping(node, optional=("statuses", "priorities"), what="a mapping with statuses and/or priorities"):
+def _jira(node: Node, ctx: ParseContext) -> dict[str, Any] | None:
+    """`jira: {statuses: {"Waiting for support": open}, priorities: {Blocker: urgent},
+    agent_groups: [jira-servicedesk-users]}`: Jira names (case-insensitive) onto normalized
+    values, over the built-in tables; the groups whose members' comments are agents' replies."""
+    if not ctx.mapping(node, optional=("statuses", "priorities", "agent_groups"), what="a mapping with statuses, priorities and/or agent_groups"):
         return None
-    tables: dict[str, dict[str, str]] = {}
+    tables: dict[str, Any] = {}
+    agent_groups = node.get("agent_groups")
+    if agent_groups is not None:
+        groups = ctx.string_list(agent_groups, what="a list of Jira group names")
+        if groups is None:
+            return None
+        tables["agent_groups"] = tuple(groups)
     for key, choices in (("statuses", STATUSES), ("priorities", PRIORITIES)):
         table = node.get(key)
         if table is None:
@@ -74,4 +83,5 @@ def settings_from(collected: Collected) -> Settings:
         custom_fields=collected.settings.get("custom_fields", {}),
         jira_statuses=jira.get("statuses", {}),
         jira_priorities=jira.get("priorities", {}),
+        jira_agent_groups=jira.get("agent_groups", ()),
     )
