@@ -70,7 +70,7 @@ def fixture_path(name: str) -> Path:
 
 
 def platform_of(name: str) -> str:
-    return "jira" if name.startswith("jira/") or name.startswith("real/jira_") else "zendesk"
+    return "jira" if name.startswith(("jira/", "real/jira_")) else "zendesk"
 
 
 def test_every_webhook_fixture_has_a_row():
