@@ -71,15 +71,18 @@ def serve(info: ScriptInfo, host: str, port: int, workers: int) -> None:
 
     from werkzeug.serving import make_server
 
-    from integration.config import Config
+    from integration.config import Config, unsigned_for_local_dry_run
     from integration.runtime import local_secret
 
     # One machine, no SECRET_KEY: a generated one beside the SQLite file, so feedback links
     # work out of the box (this process's environment only, before the app reads it).
     generated = local_secret.provide(os.environ, Config.database_url)
+    unsigned = unsigned_for_local_dry_run(os.environ, host)
     app = _load_app(info)
     if generated:
         click.echo(f"SECRET_KEY not set: feedback links are signed with the key kept in {generated}", err=True)
+    if unsigned:
+        click.echo("no platform connected: unsigned webhooks from this machine are accepted (dry run)", err=True)
     stop = threading.Event()
     threads = _start_workers(app, workers, stop)
     server = make_server(host, port, app, threaded=True)

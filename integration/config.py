@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
+
+
+UNSIGNED_SETTING = "DEV_ALLOW_UNSIGNED_WEBHOOKS"
 
 
 class ConfigError(Exception):
@@ -39,6 +43,12 @@ class Config:
     plan_seconds: float = 30.0  # planning one event for longer dead-letters it
     max_body_bytes: int = 1024 * 1024
     signature_tolerance_seconds: int = 300
+    # Jira signs no timestamp header: its body's `timestamp` (when the event happened) must be
+    # this recent, which outlasts Jira's retries and bounds how long a signed body is replayable.
+    jira_max_age_seconds: int = 24 * 3600
+    # Development only: a platform with no webhook secret accepts unsigned webhooks sent from
+    # this machine (loopback). Without it such a platform's endpoint refuses every request.
+    allow_unsigned_webhooks: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -63,6 +73,7 @@ class Config:
             lease_seconds=_number(get("WORKER_LEASE_SECONDS"), cls.lease_seconds, "WORKER_LEASE_SECONDS"),
             api_timeout=_number(get("API_TIMEOUT_SECONDS"), cls.api_timeout, "API_TIMEOUT_SECONDS"),
             plan_seconds=_number(get("PLAN_DEADLINE_SECONDS"), cls.plan_seconds, "PLAN_DEADLINE_SECONDS"),
+            allow_unsigned_webhooks=(get(UNSIGNED_SETTING) or "").strip().lower() in ("1", "true", "yes"),
         )
 
     def _check_jira(self) -> None:
@@ -120,3 +131,22 @@ def _jira_problem(config: Config) -> str | None:
             "issues. Set a secret on the webhook (Jira settings > System > WebHooks) and the same value here."
         )
     return None
+
+
+def unsigned_for_local_dry_run(environ: MutableMapping[str, str], host: str) -> bool:
+    """`serve` with nothing connected, listening on this machine only, takes unsigned webhooks
+    from this machine, so the embedded default works out of the box. Sets the development
+    setting in `environ` (the process's own) unless it is set already; True if it did."""
+    config = Config.from_env(environ)
+    connected = config.zendesk_configured or config.jira_configured or config.zendesk_webhook_secrets or config.jira_webhook_secrets
+    if connected or not is_loopback(host) or UNSIGNED_SETTING in environ:
+        return False
+    environ[UNSIGNED_SETTING] = "1"
+    return True
+
+
+def is_loopback(host: str | None) -> bool:
+    try:
+        return host == "localhost" or (host is not None and ipaddress.ip_address(host).is_loopback)
+    except ValueError:
+        return False

@@ -158,3 +158,16 @@ def jira_headers(body: bytes, secret: str = WEBHOOK_SECRET, identifier: str | No
     if identifier:
         headers["X-Atlassian-Webhook-Identifier"] = identifier
     return headers
+
+
+def fresh_jira(payload: Any, now: datetime | None = None) -> Any:
+    """A recorded Jira payload as if sent now: Jira's body `timestamp` is checked for freshness.
+    Recordings keep their order (each keeps its offset within the hour)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("timestamp"), int):
+        return payload
+    now_ms = int((now or datetime.now(UTC)).timestamp() * 1000)
+    return {**payload, "timestamp": now_ms - 3_600_000 + payload["timestamp"] % 3_600_000}
+
+
+def fresh_jira_body(body: bytes) -> bytes:
+    return json.dumps(fresh_jira(json.loads(body))).encode()

@@ -114,11 +114,9 @@ def test_rotated_secrets_both_verify(make_app):
         (b"{not json", "body is not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
         (b"[1, 2]", None),
         (COMMENT_ADDED.read_text().encode("utf-16"), "body is not UTF-8 (JSON webhooks must be UTF-8): 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"),
-        ((REAL / "zendesk_event_user_deleted_real_delivery_raw_body.txt").read_bytes(), "zen:event-type:user.deleted is not a ticket event"),
-        ((REAL / "zendesk_event_user_active_changed_docs.json").read_bytes(), None),
         ((REAL / "zendesk_trigger_webhook_body_template_placeholders.json").read_bytes(), None),
     ],
-    ids=["empty", "not-json", "array", "utf-16", "user-deleted", "user-active-changed", "unrendered-template"],
+    ids=["empty", "not-json", "array", "utf-16", "unrendered-template"],
 )
 def test_bodies_that_are_not_ticket_events_get_400_with_a_reason(client, app, body, reason):
     response = post(client, body, zendesk_headers(body, invocation="inv-1"))
@@ -180,8 +178,8 @@ def test_every_written_payload_is_accepted(client, app, path: Path):
     assert response.status_code == 202, response.get_json()
 
 
-def test_without_a_configured_secret_dry_run_accepts_unsigned(make_app):
-    app = make_app()  # no credentials, no secret: the embedded default, writing nowhere
+def test_without_a_configured_secret_dry_run_accepts_unsigned_from_this_machine(make_app):
+    app = make_app(allow_unsigned_webhooks=True)  # no credentials, no secret: what `serve` runs on loopback
     body = COMMENT_ADDED.read_bytes()
     response = app.test_client().post(URL, data=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 202

@@ -85,7 +85,8 @@ REFUSED = {
         "this is a trigger body template, not a rendered delivery",
     RECORDED_HEADERS:
         "not a Zendesk ticket webhook (expected type zen:event-type:ticket.* "
-        "or a trigger body with ticket_id)",
+        "or a trigger body with ticket_id); the trigger body is: "
+        + json.dumps(json.loads(TRIGGER_BODY_TEMPLATE), ensure_ascii=False),
 }
 
 

@@ -56,6 +56,7 @@ __all__ = [
     "WEBHOOK_ID_HEADER",
     "Envelope",
     "NotATicketEvent",
+    "NotActedOn",
     "identify",
     "normalize",
     "refresh",
@@ -73,7 +74,6 @@ PARTS = ("created", "changelog", "comment", "updated", "deleted")
 PART_HEADER = "X-Dispute-Desk-Part"
 
 _HANDLED = frozenset({ISSUE_CREATED, ISSUE_UPDATED, ISSUE_DELETED, *COMMENT_EVENTS})
-_DELETED = frozenset({"comment_deleted"})
 # issue_event_type_name of a jira:issue_updated carrying a comment -> what became of it.
 _COMMENT_TYPES = {"issue_comment_edited": "updated", "issue_comment_deleted": None}
 
@@ -96,6 +96,11 @@ class NotATicketEvent(ValueError):
     """The body is not a Jira issue event; the message is returned in the 400 body."""
 
 
+class NotActedOn(NotATicketEvent):
+    """A genuine Jira event the service does not act on (worklogs, deleted comments, projects):
+    the webhook answers 200 with this reason, so Jira's log does not show it as failed."""
+
+
 @dataclass(frozen=True)
 class Envelope:
     delivery_id: str  # the part's own key: the unique (platform, delivery id) in the inbox
@@ -114,13 +119,14 @@ def identify(payload: Any, headers: Mapping[str, str]) -> list[Envelope]:
     event = _text(payload.get("webhookEvent"))
     if event is None:
         raise NotATicketEvent("not a Jira webhook (expected webhookEvent)")
-    if event in _DELETED:
-        raise NotATicketEvent(f"{event}: deleted comments are not ticket events")
     if event not in _HANDLED:
-        raise NotATicketEvent(f"{event} is not an issue or comment event")
+        raise NotActedOn(f"{event}: dispute-desk does not act on this event")
     ticket_id = _issue_id(payload)
     if ticket_id is None:
         raise NotATicketEvent(_MISSING_ISSUE_ID)
+    if not (ticket_id.isascii() and ticket_id.isdigit()):
+        # The id goes into API paths (/rest/api/N/issue/{id}) with the bot's credentials.
+        raise NotATicketEvent(f"issue id {ticket_id!r} is not a number")
     source_type = _source_type(payload, event)
     return [
         Envelope(key, ticket_id, source_type, part)

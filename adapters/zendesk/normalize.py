@@ -18,6 +18,7 @@ field values are read and mapped onto RULES.md's vocabulary lives in `adapters.z
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,8 @@ from adapters.zendesk.values import (
     _text,
     _time,
     _url,
+    ambiguous_keys,
+    is_placeholder,
     language_code,
     normalize_channel,
     normalize_priority,
@@ -45,6 +48,7 @@ __all__ = [
     "INVOCATION_HEADER",
     "KIND_TOKEN",
     "PLATFORM",
+    "NotActedOn",
     "TICKET_EVENT_PREFIX",
     "TRIGGER_BODY_TEMPLATE",
     "TRIGGER_KINDS",
@@ -101,6 +105,8 @@ TRIGGER_BODY_TEMPLATE = """\
 }
 """
 
+# What a 400 shows the admin who pointed a trigger with another body at us (one line).
+_COMPACT_TEMPLATE = json.dumps(json.loads(TRIGGER_BODY_TEMPLATE), ensure_ascii=False)
 _MISSING_TICKET_ID = "ticket id missing (expected detail.id or ticketId)"
 _MISSING_DELIVERY_ID = (
     f"delivery id missing (expected the envelope id or an {INVOCATION_HEADER} header)"
@@ -140,6 +146,11 @@ class NotATicketEvent(ValueError):
     """The body is not a Zendesk ticket event; the message is returned in the 400 body."""
 
 
+class NotActedOn(NotATicketEvent):
+    """A genuine Zendesk event the service does not act on (a user or messaging event): the
+    webhook answers 200 with this reason, since a failing webhook is paused by Zendesk."""
+
+
 @dataclass(frozen=True)
 class Envelope:
     delivery_id: str
@@ -157,11 +168,14 @@ def identify(payload: Any, headers: Mapping[str, str]) -> Envelope:
     event_type = payload.get("type")
     if isinstance(event_type, str) and event_type.startswith(EVENT_TYPE_PREFIX):
         return _identify_subscription(payload, event_type, headers)
+    clash = ambiguous_keys(payload)
+    if clash:
+        raise NotATicketEvent(f"keys {clash[0]!r} and {clash[1]!r} are the same field spelled two ways")
     if "ticketid" in _fields(payload):
         return _identify_trigger(payload, headers)
     raise NotATicketEvent(
         "not a Zendesk ticket webhook (expected type zen:event-type:ticket.* "
-        "or a trigger body with ticket_id)"
+        f"or a trigger body with ticket_id); the trigger body is: {_COMPACT_TEMPLATE}"
     )
 
 
@@ -169,11 +183,18 @@ def _identify_subscription(
     payload: Mapping[str, Any], event_type: str, headers: Mapping[str, str]
 ) -> Envelope:
     if not event_type.startswith(TICKET_EVENT_PREFIX):
-        raise NotATicketEvent(f"{event_type} is not a ticket event")
+        raise NotActedOn(f"{event_type} is not a ticket event")
     ticket_id = _id(_mapping(payload.get("detail")).get("id")) or _subject_ticket_id(payload)
     if ticket_id is None:
         raise NotATicketEvent(_MISSING_TICKET_ID)
-    return Envelope(_delivery_id(payload.get("id"), headers), ticket_id, event_type)
+    return Envelope(_delivery_id(payload.get("id"), headers), _number(ticket_id), event_type)
+
+
+def _number(ticket_id: str) -> str:
+    # The id goes into API paths (/api/v2/tickets/{id}): digits only, nothing else.
+    if not (ticket_id.isascii() and ticket_id.isdigit()):
+        raise NotATicketEvent(f"ticket id {ticket_id!r} is not a number")
+    return ticket_id
 
 
 def _subject_ticket_id(payload: Mapping[str, Any]) -> str | None:
@@ -185,7 +206,7 @@ def _subject_ticket_id(payload: Mapping[str, Any]) -> str | None:
 def _identify_trigger(payload: Mapping[str, Any], headers: Mapping[str, str]) -> Envelope:
     fields = _fields(payload)
     raw = fields["ticketid"]
-    if isinstance(raw, str) and "{{" in raw:
+    if isinstance(raw, str) and is_placeholder(raw):
         raise NotATicketEvent(
             f"ticket id is an unrendered placeholder ({raw}): "
             "this is a trigger body template, not a rendered delivery"
@@ -193,10 +214,8 @@ def _identify_trigger(payload: Mapping[str, Any], headers: Mapping[str, str]) ->
     ticket_id = _id(raw)
     if ticket_id is None:
         raise NotATicketEvent(_MISSING_TICKET_ID)
-    if not ticket_id.isdigit():
-        raise NotATicketEvent(f"ticket id {ticket_id!r} is not a number")
     label = _trigger_label(fields)
-    return Envelope(_delivery_id(None, headers), ticket_id, TRIGGER_PREFIX + label)
+    return Envelope(_delivery_id(None, headers), _number(ticket_id), TRIGGER_PREFIX + label)
 
 
 def _trigger_label(fields: Mapping[str, Any]) -> str:

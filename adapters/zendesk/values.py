@@ -54,6 +54,9 @@ _LANGUAGE_NAMES = {
     "espanol": "es", "spanish": "es", "castellano": "es",
 }
 _LOCALE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$")
+# A placeholder a trigger left unrendered is the whole value: `{{ticket.via}}`. Braces inside
+# a customer's text are the customer's text (else adding `{{` would blank a field).
+_PLACEHOLDER = re.compile(r"\{\{\s*[\w.]+\s*\}\}")
 
 
 # --- Zendesk's vocabulary -> RULES.md's ---------------------------------------------------
@@ -101,7 +104,11 @@ def _text(value: Any) -> str | None:
     if value is None or isinstance(value, (Mapping, list)):
         return None
     text = str(value).strip()
-    return None if not text or "{{" in text else text
+    return None if not text or is_placeholder(text) else text
+
+
+def is_placeholder(text: str) -> bool:
+    return _PLACEHOLDER.fullmatch(text.strip()) is not None
 
 
 def _id(value: Any) -> str | None:
@@ -121,6 +128,17 @@ def _key(name: str) -> str:
 def _fields(body: Mapping[str, Any]) -> dict[str, Any]:
     """Trigger body keys, spelling-insensitive: ticket_id, ticketId and ticketID are one."""
     return {_key(str(name)): value for name, value in body.items()}
+
+
+def ambiguous_keys(body: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Two keys of a body that `_fields` reads as one field (`ticket_id` and `ticketID`):
+    which one counts would be a guess, so the body is refused."""
+    seen: dict[str, str] = {}
+    for name in map(str, body):
+        first = seen.setdefault(_key(name), name)
+        if first != name:
+            return first, name
+    return None
 
 
 def _fold(text: str) -> str:

@@ -16,17 +16,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from integration.runtime.store import (
     action_log,
+    delivery_tombstones,
     from_db,
     inbox,
     insert_ignoring_duplicates,
     is_postgres,
     to_db,
+    webhook_signatures,
     writing,
 )
+
+TOMBSTONE_DAYS = 90  # far past any platform's redeliveries and any signature's time window
+Part = tuple[str, str, str, dict[str, str]]  # delivery id, ticket id, source type, headers
 
 
 class EventStatus(str, enum.Enum):
@@ -146,7 +152,30 @@ class Inbox:
         }
         # A redelivery is an ordinary outcome: nothing inserted, nothing raised.
         statement = insert_ignoring_duplicates(connection.engine, inbox, "platform", "delivery_id").values(**row).returning(inbox.c.id)
-        return connection.execute(statement).scalar() is not None
+        event_id = connection.execute(statement).scalar()
+        if event_id is None:
+            return False
+        # Looked up after the insert, so a prune committing meanwhile is seen (PostgreSQL).
+        if connection.execute(select(delivery_tombstones.c.platform).where(*_tombstone_of(platform, delivery_id))).first():
+            connection.execute(delete(inbox).where(inbox.c.id == event_id))
+            return False
+        return True
+
+    def add_signed(
+        self, platform: str, digest: str | None, expires_at: datetime | None, parts: list[Part], payload: str, now: datetime
+    ) -> list[bool] | None:
+        """Store a webhook's parts in one transaction (each True if new). With the digest of
+        its signed content: None, and nothing stored, when that content was seen before and
+        is still within its time window (the same body under a new delivery id)."""
+        with writing(self.engine) as connection:
+            if digest is not None and expires_at is not None and not _first_sighting(connection, platform, digest, expires_at, now):
+                return None
+            return [self.add_in(connection, platform, *part[:3], payload, part[3], now) for part in parts]
+
+    def forget_signatures(self, now: datetime) -> int:
+        """Drop signed content whose time window has passed (a replay of it is refused as stale)."""
+        with writing(self.engine) as connection:
+            return connection.execute(delete(webhook_signatures).where(webhook_signatures.c.expires_at < to_db(now))).rowcount
 
     def claim(self, owner: str, now: datetime) -> StoredEvent | None:
         """Lease the oldest available event whose ticket has nothing older still to do."""
@@ -262,11 +291,17 @@ class Inbox:
 
     def prune(self, finished_before: datetime) -> int:
         """Delete events done or skipped before `finished_before`, with their action log.
-        Dead events stay until replayed; pending and leased ones are never touched. A delivery
-        pruned is forgotten: were the platform to send it again, it would be processed again
-        (Zendesk and Jira retry within hours, so keep at least a few days)."""
+        Dead events stay until replayed; pending and leased ones are never touched. A pruned
+        delivery's id is kept (a tombstone, TOMBSTONE_DAYS after it arrived), so were the
+        platform to send it again, it is still a duplicate."""
         finished = and_(inbox.c.status.in_((EventStatus.DONE.value, EventStatus.SKIPPED.value)), inbox.c.finished_at < to_db(finished_before))
+        keep = select(inbox.c.platform, inbox.c.delivery_id, inbox.c.received_at).where(finished)
         with writing(self.engine) as connection:
+            connection.execute(
+                insert_ignoring_duplicates(connection.engine, delivery_tombstones, "platform", "delivery_id").from_select(["platform", "delivery_id", "received_at"], keep)
+            )
+            stale = to_db(finished_before - timedelta(days=TOMBSTONE_DAYS))
+            connection.execute(delete(delivery_tombstones).where(delivery_tombstones.c.received_at < stale))
             connection.execute(delete(action_log).where(action_log.c.event_id.in_(select(inbox.c.id).where(finished))))
             return connection.execute(delete(inbox).where(finished)).rowcount
 
@@ -302,6 +337,23 @@ class Inbox:
         )
         with self.engine.connect() as connection:
             return {platform: from_db(oldest) for platform, oldest in connection.execute(query)}  # type: ignore[misc]
+
+
+def _tombstone_of(platform: str, delivery_id: str) -> tuple[Any, ...]:
+    return (delivery_tombstones.c.platform == platform, delivery_tombstones.c.delivery_id == delivery_id)
+
+
+def _first_sighting(connection: Connection, platform: str, digest: str, expires_at: datetime, now: datetime) -> bool:
+    """Record signed content as seen; False if it was already, and is still in its window.
+    One statement (insert, or renew an expired row), so two processes never both see it first."""
+    dialect = postgresql if is_postgres(connection.engine) else sqlite
+    statement = dialect.insert(webhook_signatures).values(platform=platform, digest=digest, expires_at=to_db(expires_at))
+    statement = statement.on_conflict_do_update(
+        index_elements=["platform", "digest"],
+        set_={"expires_at": statement.excluded.expires_at},
+        where=webhook_signatures.c.expires_at < to_db(now),
+    ).returning(webhook_signatures.c.id)
+    return connection.execute(statement).first() is not None
 
 
 def _held(event_id: int, owner: str) -> tuple[Any, ...]:

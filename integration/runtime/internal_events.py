@@ -12,15 +12,29 @@ from integration.core.events import EventKind, TicketEvent
 from integration.runtime.clock import INTERNAL_MARK
 
 
+SOURCE_PREFIX = "dispute-desk:"  # the stored source type of every event we raise ourselves
+
+
+def is_internal_source(source_type: str) -> bool:
+    """Whether a stored event is one of ours: decided by how it was stored (webhooks store
+    the platform's event type), never by what its payload says."""
+    return source_type.startswith(SOURCE_PREFIX)
+
+
 def is_internal(payload: Any) -> bool:
     return isinstance(payload, Mapping) and INTERNAL_MARK in payload
 
 
-def parse(payload: Mapping[str, Any], delivery_id: str) -> TicketEvent:
+def parse(payload: Mapping[str, Any], delivery_id: str, ticket_key: str | None = None) -> TicketEvent:
+    """Our own event; with `ticket_key` (the stored row's), about that ticket whatever the
+    payload names."""
     kind = payload[INTERNAL_MARK]
     parser = _PARSERS.get(kind)
     if parser is None:
         raise ValueError(f"unknown internal event {kind!r}")
+    if ticket_key is not None:
+        platform, _, ticket_id = ticket_key.partition(":")
+        payload = {**payload, "platform": platform, "ticket_id": ticket_id}
     return parser(payload, delivery_id)
 
 

@@ -72,6 +72,30 @@ Index(
     postgresql_where=inbox.c.status == "leased",
 )
 
+# Deliveries `events prune` deleted: their ids stay known, so a late redelivery (or a replay)
+# of a pruned event is still a duplicate.
+delivery_tombstones = Table(
+    "delivery_tombstones",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("delivery_id", String(), primary_key=True),
+    Column("received_at", DateTime, nullable=False),
+)
+Index("ix_delivery_tombstones_received", delivery_tombstones.c.received_at)
+
+# Signed webhook content seen, while it is acceptable (a signature's time window): the same
+# content under a new, unsigned delivery id is a replay. A table, so every web process sees it.
+webhook_signatures = Table(
+    "webhook_signatures",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    UniqueConstraint("platform", "digest", name="uq_webhook_signature"),
+)
+Index("ix_webhook_signatures_expires", webhook_signatures.c.expires_at)
+
 action_log = Table(
     "action_log",
     metadata,

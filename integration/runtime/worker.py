@@ -151,11 +151,14 @@ class Worker:
     def _event(self, stored: StoredEvent, adapter: Adapter | None) -> tuple[Adapter, TicketEvent]:
         if adapter is None:
             raise EventRejected(f"no adapter configured for {stored.platform}")
-        try:
+        try:  # what the event is (ours or a webhook) and its ticket are the stored row's
+            internal = internal_events.is_internal_source(stored.source_type)
             payload = json.loads(stored.payload)
-            event = internal_events.parse(payload, stored.delivery_id) if internal_events.is_internal(payload) else adapter.normalize(payload, stored.headers)
+            event = internal_events.parse(payload, stored.delivery_id, stored.ticket_key) if internal else adapter.normalize(payload, stored.headers)
         except (ValueError, KeyError) as error:
             raise EventRejected(f"not a ticket event: {error}") from None
+        if f"{event.platform}:{event.ticket_id}" != stored.ticket_key:
+            raise EventRejected(f"the payload names {event.platform}:{event.ticket_id}, stored for {stored.ticket_key}")
         return adapter, event
 
     def process(self, stored: StoredEvent, now: datetime) -> Settled:

@@ -6,11 +6,12 @@ stores the event, commits, and answers 202 (or 200 for a delivery it already has
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,9 +20,60 @@ from flask import Request, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DBAPIError
 
+from integration.config import UNSIGNED_SETTING, is_loopback
+from integration.runtime import internal_events
+from integration.runtime.clock import INTERNAL_MARK
 from integration.web.errors import ApiError
 
 log = logging.getLogger("dispute_desk.webhooks")
+
+MAX_DEPTH = 64  # real deliveries nest about 10 deep (ADF in Jira); the worker's readers recurse
+MAX_DIGITS = 4300  # Python's own limit on int(str): beyond it, a ValueError, not a JSONDecodeError
+# Every answer is counted by result, so a wrong secret or a malformed trigger shows on /metrics.
+RESULTS = {400: "malformed", 401: "unauthorized", 413: "too_large", 503: "unavailable"}
+
+
+def counted(platform: str) -> Callable[[Callable[[], ResponseReturnValue]], Callable[[], ResponseReturnValue]]:
+    """Count the view's every answer in `webhooks_received_total{platform, result}`."""
+
+    def decorate(view: Callable[[], ResponseReturnValue]) -> Callable[[], ResponseReturnValue]:
+        @functools.wraps(view)
+        def counting_view() -> ResponseReturnValue:
+            metrics = current_app.extensions["dispute_desk"].metrics
+            try:
+                response = current_app.make_response(view())
+            except ApiError as error:
+                metrics.count("webhooks_received_total", platform=platform, result=RESULTS.get(error.status, str(error.status)))
+                raise
+            except Exception:
+                metrics.count("webhooks_received_total", platform=platform, result="error")
+                raise
+            body = response.get_json(silent=True)
+            metrics.count("webhooks_received_total", platform=platform, result=str(body.get("status")) if isinstance(body, dict) else str(response.status_code))
+            return response
+
+        return counting_view
+
+    return decorate
+
+
+def ignored(reason: str) -> ResponseReturnValue:
+    """A genuine event the service does not act on: 200, so the platform's log shows no
+    failure (and Zendesk's circuit breaker does not pause the webhook)."""
+    return jsonify(status="ignored", reason=reason), 200
+
+
+def unsigned_allowed(request: Request, platform_secret: str) -> None:
+    """A platform without a webhook secret: refused, unless the development setting is on and
+    the request comes from this machine."""
+    config = current_app.extensions["dispute_desk"].config
+    if config.allow_unsigned_webhooks and is_loopback(request.remote_addr):
+        return
+    raise ApiError(
+        401,
+        f"{platform_secret} is not set: unsigned webhooks are refused "
+        f"({UNSIGNED_SETTING}=1 accepts them from this machine, for development)",
+    )
 
 
 def read_body(request: Request, limit: int) -> bytes:
@@ -44,12 +96,53 @@ def read_body(request: Request, limit: int) -> bytes:
 
 
 def parse_json(body: bytes) -> Any:
+    """The body as JSON, or a 400 saying why not: never an exception from deep nesting or huge
+    numbers, never a key given twice, never our own events' reserved key."""
     if not body.strip():
         raise ApiError(400, "empty body: expected a JSON ticket event")
+    text = body_text(body)
     try:
-        return json.loads(body_text(body))
+        payload = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_bounded_int)
+    except RecursionError:
+        raise ApiError(400, f"body is nested deeper than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError as error:
         raise ApiError(400, f"body is not valid JSON: {error}") from None
+    except ValueError as error:  # from the hooks below: a duplicate key, a huge number
+        raise ApiError(400, str(error)) from None
+    if _depth_over(payload, MAX_DEPTH):
+        raise ApiError(400, f"body is nested deeper than {MAX_DEPTH} levels")
+    if isinstance(payload, dict) and INTERNAL_MARK in payload:
+        raise ApiError(400, f"body has the key {INTERNAL_MARK}, which is reserved for dispute-desk's own events")
+    return payload
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A key given twice means two readers may see two values; which one counts is a guess.
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"body has the key {key!r} twice")
+        result[key] = value
+    return result
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise ValueError(f"body is not valid JSON: a number has more than {MAX_DIGITS} digits")
+    return int(digits)
+
+
+def _depth_over(payload: Any, limit: int) -> bool:
+    """Whether containers nest deeper than `limit`, walked without recursion."""
+    stack = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def body_text(body: bytes) -> str:
@@ -86,24 +179,41 @@ class Delivery:
     headers: Mapping[str, str]
 
 
-def store_deliveries(platform: str, deliveries: Sequence[Delivery], body: bytes, now: datetime) -> ResponseReturnValue:
-    """Store every part, then answer: 202 if anything was new, 200 if all were seen before."""
+@dataclass(frozen=True)
+class Signed:
+    """What a verified signature covers, as a digest, and until when that content is
+    acceptable: the same content again before then is a replay (or a redelivery)."""
+
+    content: bytes
+    expires_at: datetime
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def store_deliveries(platform: str, deliveries: Sequence[Delivery], body: bytes, now: datetime, signed: Signed | None) -> ResponseReturnValue:
+    """Store every part in one transaction, then answer: 202 if anything was new, 200 if all
+    were seen before, or if this signed content was (a replay under a new delivery id)."""
     services = current_app.extensions["dispute_desk"]
     text = body_text(body)
-    new = []
-    for delivery in deliveries:
-        try:
-            inserted = services.inbox.add(platform, delivery.delivery_id, delivery.ticket_id, delivery.source_type, text, dict(delivery.headers), now)
-        except DBAPIError:
-            log.exception("database unavailable; asking the sender to retry", extra={"platform": platform})
-            # Zendesk retries a 503 only when Retry-After is under 60 seconds.
-            raise ApiError(503, "temporarily unable to store the event", headers={"Retry-After": "30"}) from None
-        services.metrics.count("webhooks_received_total", platform=platform, result="accepted" if inserted else "duplicate")
-        extra = {"platform": platform, "delivery_id": delivery.delivery_id, "ticket": f"{platform}:{delivery.ticket_id}"}
-        log.info("event stored" if inserted else "duplicate delivery ignored", extra=extra)
-        if inserted:
-            new.append(delivery.delivery_id)
+    if any(internal_events.is_internal_source(d.source_type) for d in deliveries):
+        raise ApiError(400, "a webhook cannot carry one of dispute-desk's own event types")
+    parts = [(d.delivery_id, d.ticket_id, d.source_type, dict(d.headers)) for d in deliveries]
+    try:
+        inserted = services.inbox.add_signed(platform, signed.digest if signed else None, signed.expires_at if signed else None, parts, text, now)
+    except DBAPIError:
+        log.exception("database unavailable; asking the sender to retry", extra={"platform": platform})
+        # Zendesk retries a 503 only when Retry-After is under 60 seconds.
+        raise ApiError(503, "temporarily unable to store the event", headers={"Retry-After": "30"}) from None
     ids = [delivery.delivery_id for delivery in deliveries]
+    if inserted is None:
+        log.warning("signed content seen before under another delivery id; not stored again", extra={"platform": platform, "delivery_ids": ids})
+        return jsonify(status="duplicate", delivery_id=ids[0], delivery_ids=ids), 200
+    new = [delivery.delivery_id for delivery, stored in zip(deliveries, inserted, strict=True) if stored]
+    for delivery, stored in zip(deliveries, inserted, strict=True):
+        extra = {"platform": platform, "delivery_id": delivery.delivery_id, "ticket": f"{platform}:{delivery.ticket_id}"}
+        log.info("event stored" if stored else "duplicate delivery ignored", extra=extra)
     if not new:
         return jsonify(status="duplicate", delivery_id=ids[0], delivery_ids=ids), 200
     return jsonify(status="accepted", delivery_id=new[0], delivery_ids=new), 202
