@@ -8,7 +8,6 @@ import os
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 
-
 UNSIGNED_SETTING = "DEV_ALLOW_UNSIGNED_WEBHOOKS"
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from integration.runtime import platforms
 from integration.runtime.inbox import EventStatus
-from tests.conftest import PAYLOADS, WEBHOOK_SECRET, jira_headers, load_json
+from tests.conftest import PAYLOADS, WEBHOOK_SECRET, fresh_jira, jira_headers, load_json
 from tests.fakes.jira import FakeJira, adf_text
 from tests.fakes.jira_fixtures import JIRA_API_TOKEN, JIRA_PAT
 from tests.openapi import JIRA_LIBRARY_STRINGIFY, load_jira_spec
@@ -58,7 +58,7 @@ class Desk:
         self.client = app.test_client()
 
     def deliver(self, payload: dict[str, Any], identifier: str, secret: str = WEBHOOK_SECRET):
-        body = json.dumps(payload).encode()
+        body = json.dumps(fresh_jira(payload)).encode()  # Jira's body timestamp must be recent
         return self.client.post("/webhooks/jira", data=body, headers=jira_headers(body, secret=secret, identifier=identifier))
 
     def work(self) -> list:

@@ -36,7 +36,15 @@ from integration.runtime import platforms
 from integration.runtime.inbox import EventStatus, StoredEvent
 from integration.runtime.store import action_log, deadlines, from_db, inbox
 from integration.runtime.worker import Worker
-from tests.conftest import PAYLOADS, RULES, WEBHOOK_SECRET, jira_headers, load_json, zendesk_headers
+from tests.conftest import (
+    PAYLOADS,
+    RULES,
+    WEBHOOK_SECRET,
+    fresh_jira,
+    jira_headers,
+    load_json,
+    zendesk_headers,
+)
 from tests.fakes.fixtures import point_zenpy_at
 from tests.fakes.jira import FakeJira, adf_text
 from tests.fakes.jira_fixtures import JIRA_API_TOKEN
@@ -683,7 +691,7 @@ class JiraDesk:
         self.now = datetime.now(UTC)
 
     def deliver(self, payload: dict[str, Any], identifier: str) -> None:
-        body = json.dumps(payload).encode()
+        body = json.dumps(fresh_jira(payload)).encode()  # Jira's body timestamp must be recent
         response = self.client.post("/webhooks/jira", data=body, headers=jira_headers(body, identifier=identifier))
         assert response.status_code == 202, response.get_data(as_text=True)
         self.now = max(self.now, datetime.now(UTC))

@@ -25,7 +25,7 @@ import pytest
 
 from integration.runtime import platforms
 from integration.runtime.inbox import EventStatus, StoredEvent
-from tests.conftest import PAYLOADS, WEBHOOK_SECRET, jira_headers, load_json
+from tests.conftest import PAYLOADS, WEBHOOK_SECRET, fresh_jira, jira_headers, load_json
 from tests.fakes.jira import FakeJira, adf_text
 from tests.fakes.jira_fixtures import JIRA_API_TOKEN, make_jira_client
 from tests.test_e2e_jira import retarget, seeded
@@ -52,7 +52,7 @@ class Desk:
         self.changelog_ids = 20000
 
     def deliver(self, payload: dict[str, Any], identifier: str) -> None:
-        body = json.dumps(payload).encode()
+        body = json.dumps(fresh_jira(payload)).encode()  # Jira's body timestamp must be recent
         response = self.client.post("/webhooks/jira", data=body, headers=jira_headers(body, identifier=identifier))
         assert response.status_code == 202, response.get_data(as_text=True)
 

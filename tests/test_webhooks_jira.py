@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PAYLOADS, REAL, WEBHOOK_SECRET, fresh_jira, fresh_jira_body, jira_headers, load_json
+from tests.conftest import (
+    PAYLOADS,
+    REAL,
+    WEBHOOK_SECRET,
+    fresh_jira,
+    fresh_jira_body,
+    jira_headers,
+    load_json,
+)
 
 URL = "/webhooks/jira"
 CREATED = PAYLOADS / "jira" / "issue_created_es_delivery.json"

@@ -3,8 +3,8 @@
 from adapters.zendesk.normalize import (
     TRIGGER_BODY_TEMPLATE,
     Envelope,
-    NotATicketEvent,
     NotActedOn,
+    NotATicketEvent,
     identify,
     normalize,
     refresh,

@@ -11,7 +11,6 @@ from typing import Any
 from integration.core.events import EventKind, TicketEvent
 from integration.runtime.clock import INTERNAL_MARK
 
-
 SOURCE_PREFIX = "dispute-desk:"  # the stored source type of every event we raise ourselves
 
 
