@@ -162,11 +162,14 @@ def jira_headers(body: bytes, secret: str = WEBHOOK_SECRET, identifier: str | No
 
 def fresh_jira(payload: Any, now: datetime | None = None) -> Any:
     """A recorded Jira payload as if sent now: Jira's body `timestamp` is checked for freshness.
-    Recordings keep their order (each keeps its offset within the hour)."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("timestamp"), int):
+    Recordings keep their order (each keeps its offset within the hour). A few Server captures
+    carry their logger's time instead (`"2018-12-20 15:41:14,281"`): they are sent as of now."""
+    if not isinstance(payload, dict) or "timestamp" not in payload:
         return payload
     now_ms = int((now or datetime.now(UTC)).timestamp() * 1000)
-    return {**payload, "timestamp": now_ms - 3_600_000 + payload["timestamp"] % 3_600_000}
+    recorded = payload["timestamp"]
+    offset = recorded % 3_600_000 if isinstance(recorded, int) else 3_600_000
+    return {**payload, "timestamp": now_ms - 3_600_000 + offset}
 
 
 def fresh_jira_body(body: bytes) -> bytes:

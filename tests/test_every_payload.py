@@ -13,9 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from integration.cli import main
-from tests.conftest import PAYLOADS, REAL, RULES, WEBHOOK_SECRET, jira_headers, zendesk_headers
+from tests.conftest import PAYLOADS, REAL, RULES, WEBHOOK_SECRET, fresh_jira_body, jira_headers, zendesk_headers
 
-NOT_TICKET = "is not a ticket event"
+IGNORED = "does not act on"  # genuine events answered 200 ignored: a Jira event,
+NOT_TICKET = "is not a ticket event"  # and a Zendesk one
 NO_DELIVERY = "delivery id missing"  # a trigger body names no delivery; its webhook header does
 # (file, webhook status, explain exit code, text explain must show)
 EXPECTED: list[tuple[str, int, int, str]] = [
@@ -27,7 +28,7 @@ EXPECTED: list[tuple[str, int, int, str]] = [
     ("jira/server/issue_updated_comment_edited_no_type_name.json", 202, 0, "ticket 26313: updated ("),
     ("jira/server/issue_updated_custom_status_paused.json", 202, 0, "status_changed"),
     ("jira/server/issue_updated_status_in_progress.json", 202, 0, "status_changed"),
-    ("jira/server/ru_comment_deleted.json", 400, 1, "comment_deleted: deleted comments are not ticket events"),
+    ("jira/server/ru_comment_deleted.json", 200, 1, IGNORED),
     ("jira/server/ru_comment_updated.json", 202, 0, "Status: new"),
     ("jira/server/ru_issue_created_localized_changelog_field.json", 202, 0, "created"),
     ("jira/server/ru_issue_updated_reopened.json", 202, 0, "reopened, status_changed"),
@@ -57,9 +58,9 @@ EXPECTED: list[tuple[str, int, int, str]] = [
     ("real/jira_issue_updated_server_issue_commented.json", 202, 0, "comment_added"),
     ("real/jira_issue_updated_server_resolved_transition.json", 202, 0, "solved"),
     ("real/zendesk_event_ticket_comment_added_production.json", 202, 0, "comment_added"),
-    ("real/zendesk_event_user_active_changed_docs.json", 400, 1, NOT_TICKET),
-    ("real/zendesk_event_user_deleted_real_delivery.json", 400, 1, NOT_TICKET),
-    ("real/zendesk_event_user_group_membership_created_docs_derived.json", 400, 1, NOT_TICKET),
+    ("real/zendesk_event_user_active_changed_docs.json", 200, 1, NOT_TICKET),
+    ("real/zendesk_event_user_deleted_real_delivery.json", 200, 1, NOT_TICKET),
+    ("real/zendesk_event_user_group_membership_created_docs_derived.json", 200, 1, NOT_TICKET),
     ("real/zendesk_trigger_webhook_body_template_placeholders.json", 400, 1, "unrendered placeholder"),
     ("real/zendesk_trigger_webhook_custom_body_ticket_update.json", 202, 1, NO_DELIVERY),
 ]
@@ -87,8 +88,9 @@ def client(make_app):
 
 @pytest.mark.parametrize(("name", "status", "exit_code", "shows"), EXPECTED, ids=[row[0] for row in EXPECTED])
 def test_every_payload_through_the_webhook_and_explain(client, name, status, exit_code, shows):
-    body = fixture_path(name).read_bytes()
     platform = platform_of(name)
+    body = fixture_path(name).read_bytes()
+    body = fresh_jira_body(body) if platform == "jira" else body  # Jira's body timestamp must be recent
     headers = jira_headers(body) if platform == "jira" else zendesk_headers(body, invocation=f"inv-{Path(name).stem}")
 
     answer = client.post(f"/webhooks/{platform}", data=body, headers=headers)
