@@ -5,6 +5,7 @@ Times are stored as naive UTC on both engines, and handed out aware.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -172,16 +173,38 @@ def from_db(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.replace(tzinfo=UTC)
 
 
+# How long anything waits for the database (a pooled connection, SQLite's write lock, a
+# PostgreSQL server to answer) before giving up: a webhook must be answered, 503 and
+# Retry-After if need be, well before Zendesk gives up on it (about 10 s).
+WAIT_SECONDS = 5
+
+
 def connect(url: str) -> Engine:
     """An engine for DATABASE_URL, with SQLite made safe for several threads and processes."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, future=True)
+        return create_engine(url, pool_pre_ping=True, pool_timeout=WAIT_SECONDS, connect_args=_postgres_args(parsed.get_backend_name()), future=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, future=True)
+        _private_file(Path(parsed.database))
+    engine = create_engine(url, pool_timeout=WAIT_SECONDS, connect_args={"timeout": WAIT_SECONDS, "check_same_thread": False}, future=True)
     _sqlite_pragmas(engine)
     return engine
+
+
+def _postgres_args(backend: str) -> dict[str, Any]:
+    # libpq waits forever for a server that accepted the connection and never answers.
+    return {"connect_timeout": WAIT_SECONDS} if backend == "postgresql" else {}
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (SQLite would make it 0644, and its
+    -wal and -shm files copy the main file's mode): it holds customers' messages."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -190,7 +213,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={WAIT_SECONDS * 1000}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+import logging
+
+from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("dispute_desk.web")
+
+# Zendesk retries a 503 only when Retry-After is under 60 seconds.
+RETRY_AFTER = {"Retry-After": "30"}
 
 
 class ApiError(Exception):
@@ -20,6 +28,13 @@ def register(app: Flask) -> None:
     def api_error(error: ApiError) -> ResponseReturnValue:
         response = jsonify(error=error.message, status=error.status)
         return response, error.status, error.headers
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(error: SQLAlchemyError) -> ResponseReturnValue:
+        # Any database trouble on the request path (down, locked, pool exhausted) is
+        # temporary for the caller: never a 500, which Zendesk would not retry.
+        log.warning("database unavailable", extra={"path": request.path, "error": type(error).__name__})
+        return jsonify(error="the database is unavailable; try again shortly", status=503), 503, RETRY_AFTER
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from integration.runtime.store import ping
+from integration.web.errors import RETRY_AFTER
 
 blueprint = Blueprint("ops", __name__)
 
@@ -24,7 +25,7 @@ def readyz() -> ResponseReturnValue:
     try:
         ping(services.engine)
     except SQLAlchemyError as error:
-        return jsonify(status="unavailable", database=f"unreachable: {type(error).__name__}"), 503
+        return jsonify(status="unavailable", database=f"unreachable: {type(error).__name__}"), 503, RETRY_AFTER
     ruleset = services.rules.current
     return jsonify(status="ready", database="ok", rules=len(ruleset.rules), rule_files=list(ruleset.files))
 

@@ -18,12 +18,12 @@ from typing import Any
 
 from flask import Request, current_app, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
 from integration.config import UNSIGNED_SETTING, is_loopback
 from integration.runtime import internal_events
 from integration.runtime.clock import INTERNAL_MARK
-from integration.web.errors import ApiError
+from integration.web.errors import RETRY_AFTER, ApiError
 
 log = logging.getLogger("dispute_desk.webhooks")
 
@@ -202,10 +202,9 @@ def store_deliveries(platform: str, deliveries: Sequence[Delivery], body: bytes,
     parts = [(d.delivery_id, d.ticket_id, d.source_type, dict(d.headers)) for d in deliveries]
     try:
         inserted = services.inbox.add_signed(platform, signed.digest if signed else None, signed.expires_at if signed else None, parts, text, now)
-    except DBAPIError:
+    except SQLAlchemyError:  # down, locked, or every pooled connection busy
         log.exception("database unavailable; asking the sender to retry", extra={"platform": platform})
-        # Zendesk retries a 503 only when Retry-After is under 60 seconds.
-        raise ApiError(503, "temporarily unable to store the event", headers={"Retry-After": "30"}) from None
+        raise ApiError(503, "temporarily unable to store the event", headers=RETRY_AFTER) from None
     ids = [delivery.delivery_id for delivery in deliveries]
     if inserted is None:
         log.warning("signed content seen before under another delivery id; not stored again", extra={"platform": platform, "delivery_ids": ids})
