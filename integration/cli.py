@@ -69,14 +69,16 @@ def _load_app(info: ScriptInfo) -> Flask:
 def serve(info: ScriptInfo, host: str, port: int, workers: int) -> None:
     import os
 
-    from werkzeug.serving import make_server
-
-    from integration.config import Config, unsigned_for_local_dry_run
+    from integration.config import Config, ConfigError, unsigned_for_local_dry_run
     from integration.runtime import local_secret
+    from integration.web.server import make_server
 
     # One machine, no SECRET_KEY: a generated one beside the SQLite file, so feedback links
     # work out of the box (this process's environment only, before the app reads it).
-    generated = local_secret.provide(os.environ, Config.database_url)
+    try:
+        generated = local_secret.provide(os.environ, Config.database_url)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
     unsigned = unsigned_for_local_dry_run(os.environ, host)
     app = _load_app(info)
     if generated:
@@ -84,17 +86,15 @@ def serve(info: ScriptInfo, host: str, port: int, workers: int) -> None:
     if unsigned:
         click.echo("no platform connected: unsigned webhooks from this machine are accepted (dry run)", err=True)
     stop = threading.Event()
+    server = make_server(app, host, port)  # listening before the helpdesks are asked anything
     threads = _start_workers(app, workers, stop)
-    server = make_server(host, port, app, threaded=True)
-    click.echo(f"dispute-desk listening on http://{host}:{server.server_port} ({_mode(app)})", err=True)
+    click.echo(f"dispute-desk listening on http://{host}:{server.effective_port} ({_mode(app)})", err=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server.run()  # returns on Ctrl-C or SIGTERM, its request threads stopped
     finally:
         stop.set()
-        server.server_close()
-        for thread in threads:
+        server.close()
+        for thread in list(threads):
             thread.join(timeout=10)
 
 
@@ -107,30 +107,31 @@ def worker(info: ScriptInfo, threads: int) -> None:
     click.echo(f"dispute-desk worker started ({_mode(app)})", err=True)
     running = _start_workers(app, threads, stop)
     try:
-        while any(thread.is_alive() for thread in running):
-            for thread in running:
+        while any(thread.is_alive() for thread in list(running)):
+            for thread in list(running):
                 thread.join(timeout=1)
     except KeyboardInterrupt:
         stop.set()
-        for thread in running:
+        for thread in list(running):
             thread.join(timeout=30)
 
 
 def _start_workers(app: Flask, count: int, stop: threading.Event) -> list[threading.Thread]:
+    """The rules watcher and the clock at once; the worker threads once every platform has
+    answered (connected in the background, retried through outages: see /readyz). The list
+    returned grows when the workers start."""
+    from integration.runtime.connections.workers import start_when_connected
+
     _stop_on_sigterm()
     services = app.extensions["dispute_desk"]
-    adapters = platforms.build_adapters(services)
+    adapters = platforms.make_adapters(services)
     threads = [
         threading.Thread(target=_watch_rules, args=(services.rules, stop), name="rules-watcher", daemon=True),
         threading.Thread(target=clock.run, args=(services.engine, services.inbox, stop, services.config.clock_tick), name="clock", daemon=True),
     ]
-    for thread in threads:
+    threads.append(threading.Thread(target=start_when_connected, args=(services, adapters, count, stop, threads), name="connector", daemon=True))
+    for thread in threads:  # the connector appends the workers to `threads`
         thread.start()
-    for index in range(max(count, 1)):
-        worker = platforms.make_worker(services, adapters)
-        thread = threading.Thread(target=worker.run, args=(stop,), name=f"worker-{index}", daemon=True)
-        thread.start()
-        threads.append(thread)
     return threads
 
 

@@ -103,6 +103,7 @@ class ZendeskAdapter:
     rules: Callable[[], RuleSet]
     own_user_id: str | None = None
     directory: GroupDirectory = field(default_factory=GroupDirectory)
+    groups_read: bool = False
     platform: str = "zendesk"
     hook: RetryAfterHook = field(default_factory=RetryAfterHook)
     # A bulk update is a background job: poll its status up to `job_polls` times, `wait`ing
@@ -115,11 +116,20 @@ class ZendeskAdapter:
         self.client.tickets.session.hooks["response"].append(self.hook)
 
     def start(self) -> list[str]:
-        """Learn who we are (users/me) and the account's groups; returns problems to log."""
+        """Learn who we are (users/me) and the account's groups; returns problems to log.
+        Only users/me must answer: groups that cannot be listed now are listed again before
+        the first write that routes a ticket (which waits for them, retried by the inbox)."""
         self.own_user_id = str(self._get_json(EndpointFactory("users").me())["user"]["id"])
+        try:
+            self._read_groups()
+        except AdapterFailure as failure:
+            return [f"could not list the Zendesk groups ({failure}); they are listed again before a ticket is routed"]
+        return self.directory.missing(self.rules().departments)
+
+    def _read_groups(self) -> None:
         groups = self._call(lambda: list(self.client.groups()))
         self.directory = GroupDirectory({str(group.id): str(group.name) for group in groups})
-        return self.directory.missing(self.rules().departments)
+        self.groups_read = True
 
     def normalize(self, payload: Mapping[str, Any], headers: Mapping[str, str]) -> TicketEvent:
         return normalize(payload, headers)
@@ -221,6 +231,8 @@ class ZendeskAdapter:
 
     def _group_ids(self, departments: Mapping[str, Department]) -> Callable[[str], int | None]:
         """A department's Zendesk group id, by department id."""
+        if not self.groups_read:
+            self._read_groups()
         return lambda department: self.directory.id_for(departments[department])
 
     def _routing_warnings(self, plan: Plan, departments: Mapping[str, Department]) -> list[str]:

@@ -33,22 +33,31 @@ def guess_platform(payload: Any) -> str:
 
 
 def build_adapters(services: Services) -> dict[str, Adapter]:
-    config = services.config
-    adapters: dict[str, Adapter] = {}
-    if config.zendesk_configured:
-        from adapters.zendesk.writer import ZendeskAdapter, make_client
-
-        client = make_client(config.zendesk_subdomain or "", config.zendesk_email, config.zendesk_api_token, config.zendesk_oauth_token, config.api_timeout)
-        adapter = ZendeskAdapter(client, services.rules)
-        for problem in adapter.start():
+    """The adapters, connected at once (users/me, /myself): a failure raises. Processes
+    connect in the background instead (`connections.connect_all`), outages and all."""
+    adapters = make_adapters(services)
+    for adapter in adapters.values():
+        start = getattr(adapter, "start", None)
+        for problem in start() if callable(start) else ():
             log.error("routing problem: %s", problem)
-        log.info("Zendesk connected", extra={"subdomain": config.zendesk_subdomain, "own_user_id": adapter.own_user_id})
-        adapters["zendesk"] = adapter
-    else:
-        log.warning("no Zendesk credentials: dry run, plans are recorded on each event and written nowhere")
-        adapters["zendesk"] = DryRunAdapter("zendesk", zendesk.normalize)
-    adapters["jira"] = _jira_adapter(services)
     return adapters
+
+
+def make_adapters(services: Services) -> dict[str, Adapter]:
+    """One adapter per platform: the real one where credentials are set (not connected yet:
+    building one makes no request), the dry run otherwise."""
+    return {"zendesk": _zendesk_adapter(services), "jira": _jira_adapter(services)}
+
+
+def _zendesk_adapter(services: Services) -> Adapter:
+    config = services.config
+    if not config.zendesk_configured:
+        log.warning("no Zendesk credentials: dry run, plans are recorded on each event and written nowhere")
+        return DryRunAdapter("zendesk", zendesk.normalize)
+    from adapters.zendesk.writer import ZendeskAdapter, make_client
+
+    client = make_client(config.zendesk_subdomain or "", config.zendesk_email, config.zendesk_api_token, config.zendesk_oauth_token, config.api_timeout)
+    return ZendeskAdapter(client, services.rules)
 
 
 def _jira_adapter(services: Services) -> Adapter:
@@ -59,10 +68,7 @@ def _jira_adapter(services: Services) -> Adapter:
     from adapters.jira.writer import JiraAdapter, make_client
 
     client = make_client(config.jira_url or "", config.jira_email, config.jira_api_token, config.jira_pat, config.api_timeout)
-    adapter = JiraAdapter(client, services.rules, cloud=not config.jira_pat)
-    adapter.start()
-    log.info("Jira connected", extra={"url": config.jira_url, "own_account": adapter.own_account})
-    return adapter
+    return JiraAdapter(client, services.rules, cloud=not config.jira_pat)
 
 
 def make_worker(services: Services, adapters: Mapping[str, Adapter]) -> Worker:

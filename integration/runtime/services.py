@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from integration.config import Config, ConfigError
 from integration.core.ruleset import RuleSet
 from integration.core.syntax.problems import RuleSetError
+from integration.runtime.connections import Connections
 from integration.runtime.inbox import Inbox
 from integration.runtime.metrics import Metrics
 from integration.runtime.rulefiles import load_ruleset, rule_files
@@ -69,6 +70,7 @@ class Services:
     inbox: Inbox
     rules: RulesHolder
     metrics: Metrics = field(default_factory=Metrics)
+    connections: Connections = field(default_factory=Connections)  # platforms this process writes to
 
     @classmethod
     def build(cls, config: Config) -> Services:
