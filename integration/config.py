@@ -7,6 +7,7 @@ import math
 import os
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 UNSIGNED_SETTING = "DEV_ALLOW_UNSIGNED_WEBHOOKS"
 
@@ -36,6 +37,7 @@ class Config:
     jira_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str | None = field(default=None, repr=False)
+    metrics_token: str | None = field(default=None, repr=False)  # /metrics asks for it when set
     clock_tick: float = 15.0
     lease_seconds: float = 120.0  # how long a worker may hold an event before others take it
     api_timeout: float = 20.0  # seconds per request to Zendesk or Jira
@@ -68,6 +70,7 @@ class Config:
             jira_webhook_secrets=_secrets(get("JIRA_WEBHOOK_SECRET")),
             public_url=(get("PUBLIC_URL") or cls.public_url).rstrip("/"),
             secret_key=get("SECRET_KEY"),
+            metrics_token=get("METRICS_TOKEN"),
             clock_tick=_number(get("CLOCK_TICK"), cls.clock_tick, "CLOCK_TICK"),
             lease_seconds=_number(get("WORKER_LEASE_SECONDS"), cls.lease_seconds, "WORKER_LEASE_SECONDS"),
             api_timeout=_number(get("API_TIMEOUT_SECONDS"), cls.api_timeout, "API_TIMEOUT_SECONDS"),
@@ -103,6 +106,17 @@ class Config:
         self._check_jira()
         if self.zendesk_api_token and not self.zendesk_email:
             raise ConfigError("ZENDESK_API_TOKEN needs ZENDESK_EMAIL (the agent the token belongs to).")
+        if (self.zendesk_configured or self.jira_configured) and not _safe_public_url(self.public_url):
+            raise ConfigError(
+                f"PUBLIC_URL must be an https:// address when Zendesk or Jira credentials are set (got {self.public_url}): "
+                "feedback links carry the token that answers for a customer, and plain http shows it to anyone on the way."
+            )
+
+
+def _safe_public_url(url: str) -> bool:
+    """https, or plain http to this machine only (a trial, the tests): no link leaves it."""
+    parsed = urlsplit(url)
+    return parsed.scheme == "https" or (parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost", "::1"))
 
 
 def _number(value: str | None, default: float, name: str) -> float:

@@ -74,7 +74,7 @@ def exhausted_pool(make_app: Callable[..., Any]) -> Iterator[Any]:
     app = make_app()
     engine = app.extensions["dispute_desk"].engine
     pool = engine.pool
-    held = [engine.connect() for _ in range(pool.size() + pool._max_overflow)]  # noqa: SLF001 - the pool's ceiling
+    held = [engine.connect() for _ in range(pool.size() + pool._max_overflow)]
     try:
         yield app
     finally:
@@ -142,7 +142,7 @@ def test_a_postgresql_server_that_never_answers_is_given_up_on_within_seconds(si
         engine.dispose()
 
 
-def test_metrics_are_503_with_retry_after_when_the_database_is_gone(make_app, doomed_database):
+def test_metrics_are_503_with_retry_after_when_the_database_is_gone(make_app, doomed_database):  # noqa: F811
     url, lose = doomed_database
     app = make_app(database_url=url)
     client = app.test_client()

@@ -1,12 +1,16 @@
 """Prometheus text exposition. Queue and feedback figures come from the database, so every
-web and worker process reports the same totals; request counters are per process."""
+web and worker process reports the same totals; request counters are per process.
+
+The database figures are aggregates over whole tables: they are computed at most once per
+`cache_seconds` and shared by every scrape meanwhile, so scraping often (or an outsider
+hammering /metrics) costs the database nothing more."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -15,9 +19,12 @@ from integration.runtime.inbox import EventStatus, Inbox
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, cache_seconds: float = 10.0) -> None:
         self._lock = threading.Lock()
         self._counters: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+        self._cache_for = timedelta(seconds=cache_seconds)
+        self._aggregates: tuple[datetime, list[str]] | None = None
+        self._aggregating = threading.Lock()  # one scrape computes; the others wait for it
 
     def count(self, name: str, amount: int = 1, **labels: str) -> None:
         with self._lock:
@@ -30,9 +37,17 @@ class Metrics:
         for name in sorted({name for name, _ in counters}):
             lines.append(f"# TYPE dispute_desk_{name} counter")
             lines.extend(_sample(name, labels, value) for (n, labels), value in sorted(counters.items()) if n == name)
-        lines.extend(_queue(inbox, now))
-        lines.extend(_feedback(inbox.engine))
+        lines.extend(self._database_figures(inbox, now))
         return "\n".join(lines) + "\n"
+
+    def _database_figures(self, inbox: Inbox, now: datetime) -> list[str]:
+        with self._aggregating:
+            cached = self._aggregates
+            if cached is not None and timedelta(0) <= now - cached[0] < self._cache_for:
+                return cached[1]
+            figures = _queue(inbox, now) + _feedback(inbox.engine)
+            self._aggregates = (now, figures)
+            return figures
 
 
 def _sample(name: str, labels: Iterable[tuple[str, str]], value: float) -> str:
