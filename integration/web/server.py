@@ -14,7 +14,8 @@ from flask import Flask
 from waitress.server import create_server
 
 THREADS = 8  # requests handled at once; waiting connections cost no thread
-SILENT_SECONDS = 30  # a connection silent this long is closed
+SILENT_SECONDS = 10  # a connection silent this long is closed (webhooks send at once)
+CHECK_SECONDS = 2  # how often silent connections are looked for
 CONNECTIONS = 200  # past this, new connections wait in the listen backlog
 
 
@@ -27,6 +28,7 @@ def make_server(app: Flask, host: str, port: int) -> Any:
         port=port,
         threads=THREADS,
         channel_timeout=SILENT_SECONDS,
+        cleanup_interval=CHECK_SECONDS,
         connection_limit=CONNECTIONS,
         # A body a little over our limit still reaches the app for its JSON 413; one far
         # over it is refused by waitress before it is buffered.
