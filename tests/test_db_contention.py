@@ -153,3 +153,38 @@ def test_metrics_are_503_with_retry_after_when_the_database_is_gone(make_app, do
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
     assert response.get_json() == {"error": "the database is unavailable; try again shortly", "status": 503}
+
+
+def test_a_worker_outlives_sqlite_locked_past_its_wait(sqlite_url):
+    """The worker's loop gives up on a locked database after ~5 s as the web does; the loop
+    itself must live on and take the event once the lock is gone."""
+    from integration.runtime import platforms
+    from integration.runtime.inbox import EventStatus
+
+    app = create_app(Config(database_url=sqlite_url, rules_path=str(RULES)))
+    services = app.extensions["dispute_desk"]
+    worker = platforms.make_worker(services, platforms.build_adapters(services))
+    assert app.test_client().post("/webhooks/zendesk", data=ZENDESK.read_bytes()).status_code == 202
+    locked = sqlite3.connect(make_url(sqlite_url).database, isolation_level=None)
+    locked.execute("BEGIN IMMEDIATE")  # another process writing for longer than the ~5 s wait
+    stop, done = threading.Event(), threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        thread.join(8)  # its first lease sweep and claims have given up on the lock by now
+        locked.execute("ROLLBACK")
+
+        def finished() -> None:
+            while not done.is_set() and services.inbox.list(EventStatus.DONE, 10) == []:
+                done.wait(0.1)
+            done.set()
+
+        within_time_limit(finished)
+        assert thread.is_alive()
+        assert [event.status for event in services.inbox.list(None, 10)] == [EventStatus.DONE]
+    finally:
+        stop.set()
+        done.set()
+        locked.close()
+        thread.join(10)
+        services.engine.dispose()

@@ -341,14 +341,14 @@ class Worker:
         last_lease_check = 0.0
         while not stop.is_set():
             now = datetime.now(UTC)
-            if now.timestamp() - last_lease_check >= lease_check_seconds:
-                released = self.inbox.release_expired(now)
-                if released:
-                    log.warning("expired leases released", extra={"count": released})
-                last_lease_check = now.timestamp()
-            try:
+            try:  # the database may be away or locked for a moment; keep the loop alive
+                if now.timestamp() - last_lease_check >= lease_check_seconds:
+                    released = self.inbox.release_expired(now)
+                    if released:
+                        log.warning("expired leases released", extra={"count": released})
+                    last_lease_check = now.timestamp()
                 worked = self.step(now)
-            except Exception:  # the database may be away for a moment; keep the loop alive
+            except Exception:
                 log.exception("worker step failed")
                 worked = None
             if worked is None:
