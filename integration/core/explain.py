@@ -83,3 +83,23 @@ def as_dict(plan: Plan) -> dict[str, Any]:
         ],
         "notes": [{"key": n.key, "public": n.public, "body": plain(n.body)} for n in plan.effects.notes],
     }
+
+
+def outcome_of(plan: Plan, written: dict[str, Any], timers: dict[str, list[str]]) -> dict[str, Any]:
+    """What an event's row keeps of its plan: the summary, what was written, the deadlines
+    recorded, and each listening rule with the conditions that failed."""
+    return {
+        **plan.summary(),
+        "written": written,
+        "deadlines_recorded": timers,
+        "explanation": [
+            {
+                "rule": trace.rule_id,
+                "matched": trace.matched,
+                "failed": [f"{c.field} {c.operator} {c.expected!r} (saw {c.actual!r})" for c in trace.conditions if not c.held],
+                "did": list(trace.actions),
+            }
+            for trace in plan.traces
+            if trace.listened
+        ],
+    }

@@ -8,11 +8,11 @@ condition's result with the value it saw, so a plan explains itself in logs and 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from integration.core.events import TicketEvent, priority_rank
+from integration.core.events import EventKind, TicketEvent, priority_rank
 
 
 class PlanAbandoned(Exception):
@@ -189,6 +189,17 @@ class Plan:
     @property
     def matched_rules(self) -> tuple[str, ...]:
         return tuple(trace.rule_id for trace in self.traces if trace.matched)
+
+    def writes(self) -> bool:
+        """Whether the plan changes the ticket. Its feedback requests count as the comments they
+        were made into (`FeedbackLinks.with_links`); one not sent (no SECRET_KEY) writes nothing."""
+        return replace(self.effects, feedback=[]).writes_ticket()
+
+    def reopens(self) -> bool:
+        """Whether the rules want a customer's answer to reopen the conversation (a low rating
+        escalated or set open), as opposed to only recording it (a tag, a note)."""
+        effects = self.effects
+        return EventKind.FEEDBACK_RECEIVED in self.event.kinds and bool(effects.department or effects.status in ("new", "open"))
 
     def summary(self) -> dict[str, Any]:
         """A JSON-friendly account of the plan, for logs and the event's outcome."""

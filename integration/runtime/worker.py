@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -30,7 +30,7 @@ from adapters.base import (
     PermanentFailure,
     TemporaryFailure,
 )
-from integration.core import engine
+from integration.core import engine, explain
 from integration.core.events import EventKind, TicketEvent
 from integration.core.feedback.links import FeedbackLinks
 from integration.core.feedback.tokens import redacted
@@ -174,16 +174,16 @@ class Worker:
             plan, already = self._plan(stored, adapter, event, ruleset, now, cut_short)
             timers = self._before_write(stored, plan, ruleset, now, now + timedelta(seconds=self.elapsed() - started))
             recorded = merge_changes(recorded, timers)
-            frozen = unwritable_reason(adapter, plan.event) if writes(plan) else None
-            if frozen and reopens(plan) and hasattr(adapter, "open_follow_up"):
+            frozen = unwritable_reason(adapter, plan.event) if plan.writes() else None
+            if frozen and plan.reopens() and hasattr(adapter, "open_follow_up"):
                 # A low rating on a closed ticket: the conversation goes on in a follow-up.
                 written = adapter.open_follow_up(plan, follow_up_key(stored))
                 return self._written(stored, plan, written, recorded, already, now)
             if frozen:
                 # Say what was planned and why it was not written, rather than fail for ever.
-                return Settled(EventStatus.SKIPPED, {**outcome_of(plan, {"writes": 0}, recorded), "skipped": frozen})
+                return Settled(EventStatus.SKIPPED, {**explain.outcome_of(plan, {"writes": 0}, recorded), "skipped": frozen})
             try:
-                written = adapter.apply(plan, []) if writes(plan) else {"writes": 0}
+                written = adapter.apply(plan, []) if plan.writes() else {"writes": 0}
             except PermanentFailure:
                 self._withdraw_deadlines(stored, timers.get("started", []), now)
                 raise
@@ -196,7 +196,7 @@ class Worker:
 
     def _written(self, stored: StoredEvent, plan: Plan, written: dict[str, Any], recorded: dict[str, list[str]], already: list[str], now: datetime) -> Settled:
         """The event's outcome, and what landed, to be logged as the event is settled."""
-        outcome = outcome_of(plan, written, recorded)
+        outcome = explain.outcome_of(plan, written, recorded)
         if already:
             outcome["already_applied"] = already
         outcome["warnings"] += written.pop("warnings", [])
@@ -242,10 +242,10 @@ class Worker:
     ) -> Batched | Settled:
         ruleset = self.rules()
         plan, already = self._plan(stored, adapter, event, ruleset, now, read=read)
-        if writes(plan) and (not adapter.batchable(plan) or unwritable_reason(adapter, plan.event)):
+        if plan.writes() and (not adapter.batchable(plan) or unwritable_reason(adapter, plan.event)):
             return self.process(stored, now)  # not in one bulk entry, or not writable: the ordinary path says
         recorded = self._before_write(stored, plan, ruleset, now, now + timedelta(seconds=self.elapsed() - started))
-        if not writes(plan):  # the rules no longer escalate it (answered, solved meanwhile)
+        if not plan.writes():  # the rules no longer escalate it (answered, solved meanwhile)
             return self._written(stored, plan, {"writes": 0}, recorded, already, now)
         return Batched(stored, plan, already, recorded)
 
@@ -355,41 +355,11 @@ class Worker:
                 stop.wait(idle_seconds)
 
 
-def writes(plan: Plan) -> bool:
-    """Whether the plan changes the ticket. Its feedback requests count as the comments they
-    were made into (`FeedbackLinks.with_links`); one not sent (no SECRET_KEY) writes nothing."""
-    return replace(plan.effects, feedback=[]).writes_ticket()
-
-
-def reopens(plan: Plan) -> bool:
-    """Whether the rules want a customer's answer to reopen the conversation (a low rating
-    escalated or set open), as opposed to only recording it (a tag, a note)."""
-    return EventKind.FEEDBACK_RECEIVED in plan.event.kinds and bool(plan.effects.department or plan.effects.status in ("new", "open"))
-
-
 def unwritable_reason(adapter: Adapter, event: TicketEvent) -> str | None:
     """Why the platform will refuse any change to this ticket (a closed Zendesk ticket), if
     the adapter knows; adapters without the notion let the API answer."""
     reason = getattr(adapter, "unwritable_reason", None)
     return reason(event) if callable(reason) else None
-
-
-def outcome_of(plan: Plan, written: dict[str, Any], timers: dict[str, list[str]]) -> dict[str, Any]:
-    return {
-        **plan.summary(),
-        "written": written,
-        "deadlines_recorded": timers,
-        "explanation": [
-            {
-                "rule": trace.rule_id,
-                "matched": trace.matched,
-                "failed": [f"{c.field} {c.operator} {c.expected!r} (saw {c.actual!r})" for c in trace.conditions if not c.held],
-                "did": list(trace.actions),
-            }
-            for trace in plan.traces
-            if trace.listened
-        ],
-    }
 
 
 def merge_changes(*changes: dict[str, list[str]]) -> dict[str, list[str]]:
