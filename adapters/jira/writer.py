@@ -25,7 +25,7 @@ from adapters.jira.comments import comment_body
 from adapters.jira.normalize import normalize
 from adapters.jira.refresh import by_agent, refresh
 from adapters.jira.site import Site
-from adapters.jira.values import jira_priority_name, normalize_transition_target
+from adapters.jira.values import jira_priority_name, normalize_transition_target, user_id
 from integration.core.events import TicketEvent
 from integration.core.plan import NoteEffect, Plan
 from integration.core.references import references_in
@@ -169,7 +169,10 @@ class JiraAdapter:
         issue = self._issues.get(event.ticket_id)
         raw = issue.raw if issue is not None else self._call(lambda: self.client.issue(event.ticket_id)).raw
         comments = raw.get("fields", {}).get("comment", {}).get("comments", [])
-        return references_in([adf_to_text(c.get("body")) if isinstance(c.get("body"), dict) else str(c.get("body", "")) for c in comments])
+        # Only our own comments count: a customer quoting a reference must not make an event
+        # believe its note is already on the issue.
+        ours = [c for c in comments if not self.own_account or user_id(c.get("author") or {}) == self.own_account]
+        return references_in([adf_to_text(c.get("body")) if isinstance(c.get("body"), dict) else str(c.get("body", "")) for c in ours])
 
     def apply(self, plan: Plan, extra_notes: list[NoteEffect]) -> dict[str, Any]:
         issue = self._issues.pop(plan.event.ticket_id)

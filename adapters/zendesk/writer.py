@@ -183,7 +183,12 @@ class ZendeskAdapter:
     def references_on_ticket(self, event: TicketEvent) -> set[str]:
         endpoint = EndpointFactory("tickets").comments(id=int(event.ticket_id))
         data = self._get_json(endpoint, {"sort_order": "desc"})
-        return references_in([str(comment.get("body", "")) for comment in data.get("comments", [])])
+        return references_in([str(comment.get("body", "")) for comment in data.get("comments", []) if self._ours(comment)])
+
+    def _ours(self, comment: Mapping[str, Any]) -> bool:
+        """Only our own comments count: a customer quoting a reference must not make an event
+        believe its note is already on the ticket."""
+        return self.own_user_id is None or str(comment.get("author_id")) == str(self.own_user_id)
 
     def apply(self, plan: Plan, extra_notes: list[NoteEffect]) -> dict[str, Any]:
         departments = self.rules().departments
