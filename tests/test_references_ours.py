@@ -42,7 +42,7 @@ def test_zendesk_counts_only_the_integrations_own_comments(monkeypatch: Any) -> 
 
 def test_jira_counts_only_the_integrations_own_comments(fake_jira_server: FakeJira) -> None:
     fake = fake_jira_server
-    customer = fake.add_user("A Customer", name="customer")
+    fake.add_user("A Customer", name="customer")
     issue = fake.add_issue(summary="Pedido não chegou", reporter="customer")
     fake.add_comment(issue["key"], f"our note\n\n— dispute-desk ref {OURS}")
     fake.add_comment(issue["key"], f"you said dispute-desk ref {QUOTED}", author="customer")
