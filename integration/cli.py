@@ -21,6 +21,7 @@ from flask import Flask
 from flask.cli import ScriptInfo, pass_script_info
 
 from integration.core import engine, explain
+from integration.core.plan import PlanAbandoned
 from integration.core.syntax.problems import RuleSetError
 from integration.logs import configure as configure_logging
 from integration.runtime import clock, platforms
@@ -216,7 +217,10 @@ def explain_command(event_file: str, platform: str | None, rules_path: str | Non
     except ValueError as error:
         raise click.ClickException(f"{event_file} is not a {platform} ticket event: {error}") from None
     now = _parse_now(now_text)
-    plan = engine.plan(event, ruleset, now)
+    try:
+        plan = engine.plan(event, ruleset, now)
+    except PlanAbandoned as error:  # the worker would dead-letter this event with the same reason
+        raise click.ClickException(f"planning {event_file} was stopped: {error}") from None
     click.echo(json.dumps(explain.as_dict(plan), indent=2, ensure_ascii=False, default=str) if as_json else explain.as_text(plan))
 
 

@@ -5,6 +5,7 @@ deadline after which the event is dead-lettered with the reason (SQLite and Post
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import textwrap
 from datetime import UTC, datetime
@@ -151,3 +152,19 @@ def test_the_deadline_is_read_from_the_environment() -> None:
     assert Config.from_env({}).plan_seconds == 30.0
     with pytest.raises(ConfigError, match="PLAN_DEADLINE_SECONDS must be a positive number of seconds"):
         Config.from_env({"PLAN_DEADLINE_SECONDS": "0"})
+
+
+def test_explain_says_why_planning_was_stopped_instead_of_a_traceback(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from integration.cli import main
+
+    (tmp_path / "rules.yaml").write_text(rule_with_pattern(r"(a|aa)+$"), encoding="utf-8")
+    payload = pt_billing("poison-explain")
+    payload["detail"]["description"] = "a" * 80 + "b"
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(payload), encoding="utf-8")
+    result = CliRunner().invoke(main, ["explain", str(event_file), "--platform", "zendesk", "--rules", str(tmp_path / "rules.yaml")])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"planning {event_file} was stopped: the pattern '(a|aa)+$' took longer than 1 s" in result.output
