@@ -36,6 +36,7 @@ class Config:
     jira_pat: str | None = field(default=None, repr=False)
     jira_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     public_url: str = "http://127.0.0.1:8000"
+    public_url_given: bool = True  # False when the environment left PUBLIC_URL to its default
     secret_key: str | None = field(default=None, repr=False)
     metrics_token: str | None = field(default=None, repr=False)  # /metrics asks for it when set
     clock_tick: float = 15.0
@@ -69,6 +70,7 @@ class Config:
             jira_pat=get("JIRA_PAT"),
             jira_webhook_secrets=_secrets(get("JIRA_WEBHOOK_SECRET")),
             public_url=(get("PUBLIC_URL") or cls.public_url).rstrip("/"),
+            public_url_given=bool(get("PUBLIC_URL")),
             secret_key=get("SECRET_KEY"),
             metrics_token=get("METRICS_TOKEN"),
             clock_tick=_number(get("CLOCK_TICK"), cls.clock_tick, "CLOCK_TICK"),
@@ -106,6 +108,11 @@ class Config:
         self._check_jira()
         if self.zendesk_api_token and not self.zendesk_email:
             raise ConfigError("ZENDESK_API_TOKEN needs ZENDESK_EMAIL (the agent the token belongs to).")
+        if (self.zendesk_configured or self.jira_configured) and self.secret_key and not self.public_url_given:
+            raise ConfigError(
+                "PUBLIC_URL is not set, but Zendesk or Jira credentials and SECRET_KEY are: feedback links would point at "
+                f"{self.public_url}. Set PUBLIC_URL to the https:// address customers reach this service at."
+            )
         if (self.zendesk_configured or self.jira_configured) and not _safe_public_url(self.public_url):
             raise ConfigError(
                 f"PUBLIC_URL must be an https:// address when Zendesk or Jira credentials are set (got {self.public_url}): "

@@ -114,7 +114,7 @@ def test_readyz_names_rule_files_without_their_paths(make_app):
 
 
 def test_metrics_aggregates_are_computed_once_per_cache_period(make_app):
-    app = make_app()
+    app = make_app(allow_unsigned_webhooks=True)
     services = app.extensions["dispute_desk"]
     metrics = Metrics(cache_seconds=10)
     client = app.test_client()
@@ -188,3 +188,22 @@ def test_live_credentials_need_an_https_public_url(credentials, public_url, refu
         config.check()
     assert str(error.value).startswith(f"PUBLIC_URL must be an https:// address when Zendesk or Jira credentials are set (got {public_url})")
     assert "hush" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("environment", "refused"),
+    [
+        ({"SECRET_KEY": "k"}, True),  # links would point at the loopback default
+        ({"SECRET_KEY": "k", "PUBLIC_URL": "https://desk.example.com"}, False),
+        ({}, False),  # no SECRET_KEY: no feedback link is ever made
+    ],
+    ids=["secret-key-without-public-url", "both-set", "no-secret-key"],
+)
+def test_live_credentials_and_a_secret_key_need_public_url_set(environment: dict[str, str], refused: bool) -> None:
+    live = {"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_EMAIL": "bot@acme.com", "ZENDESK_API_TOKEN": "t", "ZENDESK_WEBHOOK_SECRET": "s"}
+    config = Config.from_env({**live, **environment})
+    if not refused:
+        config.check()
+        return
+    with pytest.raises(ConfigError, match="PUBLIC_URL is not set, but Zendesk or Jira credentials and SECRET_KEY are"):
+        config.check()

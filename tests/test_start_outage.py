@@ -165,6 +165,7 @@ def command_env(tmp_path: Path, fake_netloc: str) -> dict[str, str]:
         DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'dispute-desk.sqlite3'}",
         RULES_PATH=str(RULES),
         SECRET_KEY="outage-secret",
+        PUBLIC_URL="https://desk.example.com",
         ZENDESK_SUBDOMAIN="example",
         ZENDESK_EMAIL="bot@example.com",
         ZENDESK_API_TOKEN="token",
