@@ -21,6 +21,7 @@ if [ -n "$PG_URL" ]; then
     run bench/ack.py --database-url "$PG_URL" "$@"
 fi
 run bench/engine.py "$@"
+run bench/evaluate.py "$@"
 run bench/breaches.py "$@"
 if [ -n "$PG_URL" ]; then
     run bench/worker.py --database-url "$PG_URL" "$@"
