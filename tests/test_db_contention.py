@@ -23,7 +23,14 @@ from sqlalchemy.exc import OperationalError
 from integration import create_app
 from integration.config import Config
 from integration.runtime.store import connect, ping
-from tests.conftest import PAYLOADS, RULES
+from tests.conftest import (
+    PAYLOADS,
+    RULES,
+    WEBHOOK_SECRET,
+    fresh_jira_body,
+    jira_headers,
+    zendesk_headers,
+)
 from tests.test_ops import doomed_database  # noqa: F401 - fixture
 
 T = TypeVar("T")
@@ -62,16 +69,24 @@ REQUESTS: list[tuple[str, str, Path | None]] = [
 ]
 
 
+SECRETS = {"zendesk_webhook_secrets": (WEBHOOK_SECRET,), "jira_webhook_secrets": (WEBHOOK_SECRET,)}
+
+
 def send(client: Any, method: str, path: str, body: Path | None) -> Any:
+    """The request as the platform sends it: signed, a Jira body with a recent timestamp."""
     if body is None:
         return client.open(path, method=method)
-    return client.open(path, method=method, data=body.read_bytes(), headers={"Content-Type": "application/json"})
+    data = body.read_bytes()
+    if path.endswith("jira"):
+        data = fresh_jira_body(data)
+        return client.open(path, method=method, data=data, headers=jira_headers(data, identifier="contention"))
+    return client.open(path, method=method, data=data, headers=zendesk_headers(data))
 
 
 @pytest.fixture
 def exhausted_pool(make_app: Callable[..., Any]) -> Iterator[Any]:
     """An app whose every pooled connection is checked out (by a stuck batch, say)."""
-    app = make_app()
+    app = make_app(**SECRETS)
     engine = app.extensions["dispute_desk"].engine
     pool = engine.pool
     held = [engine.connect() for _ in range(pool.size() + pool._max_overflow)]
@@ -94,7 +109,7 @@ def test_an_exhausted_pool_answers_503_with_retry_after_within_seconds(exhausted
 
 @pytest.mark.parametrize("method, path, body", REQUESTS[:2], ids=[path for _, path, _ in REQUESTS[:2]])
 def test_sqlite_locked_by_another_process_answers_503_within_seconds(sqlite_url, method, path, body):
-    app = create_app(Config(database_url=sqlite_url, rules_path=str(RULES)))
+    app = create_app(Config(database_url=sqlite_url, rules_path=str(RULES), **SECRETS))
     client = app.test_client()
     holding, release = threading.Event(), threading.Event()
 
@@ -161,10 +176,10 @@ def test_a_worker_outlives_sqlite_locked_past_its_wait(sqlite_url):
     from integration.runtime import platforms
     from integration.runtime.inbox import EventStatus
 
-    app = create_app(Config(database_url=sqlite_url, rules_path=str(RULES)))
+    app = create_app(Config(database_url=sqlite_url, rules_path=str(RULES), **SECRETS))
     services = app.extensions["dispute_desk"]
     worker = platforms.make_worker(services, platforms.build_adapters(services))
-    assert app.test_client().post("/webhooks/zendesk", data=ZENDESK.read_bytes()).status_code == 202
+    assert send(app.test_client(), "POST", "/webhooks/zendesk", ZENDESK).status_code == 202
     locked = sqlite3.connect(make_url(sqlite_url).database, isolation_level=None)
     locked.execute("BEGIN IMMEDIATE")  # another process writing for longer than the ~5 s wait
     stop, done = threading.Event(), threading.Event()
