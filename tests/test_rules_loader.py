@@ -52,7 +52,7 @@ CASES = [
     pytest.param(
         'rules:\n  - id: r1\n    on: [created]\n    if:\n      all:\n        - status: {equals: open}\n    then:\n      route: finance\n',
         [
-            'rules/test.yaml:6:20: rules[0].if.all[0].status.equals: unknown operator "equals" (expected one of: is, is_not, in, not_in, contains, contains_any, contains_all, words, matches, gt, gte, lt, lte, exists)',
+            'rules/test.yaml:6:20: rules[0].if.all[0].status.equals: unknown operator "equals" (expected one of: is, is_not, in, not_in, contains, contains_any, contains_all, words, stems, fuzzy, negated, matches, gt, gte, lt, lte, exists)',
         ],
         id='operator',
     ),

@@ -11,7 +11,10 @@ from typing import Any
 
 from integration.core.conditions.operators import INVALID, OPERATORS, Operator
 from integration.core.events import LANGUAGES, PLATFORMS, PRIORITIES, STATUSES, TicketEvent
+from integration.core.matching import language
 from integration.core.matching import text as textmatch
+from integration.core.matching.forms import FORM_LANGUAGES, TextIndex
+from integration.core.matching.phrases import PhraseMatcher
 from integration.core.plan import ConditionResult
 from integration.core.ruleset import RuleSet
 from integration.core.syntax.context import ParseContext
@@ -26,6 +29,7 @@ class Facts:
         self.event = event
         self.ruleset = ruleset
         self._matches: dict[tuple[int, str], str | None] = {}
+        self._indexes: dict[str, TextIndex] = {}
 
     def first_match(self, matcher: textmatch.WordMatcher, field: str, text: str) -> str | None:
         """Rules share word lists (YAML aliases): search each list in each field once per event."""
@@ -33,6 +37,24 @@ class Facts:
         if key not in self._matches:
             self._matches[key] = matcher.first_match(text)
         return self._matches[key]
+
+    def found(self, matcher: PhraseMatcher, field: str, text: str) -> str | None:
+        """`stems`, `fuzzy`, `negated`: what a list found in a field, and how, once per event."""
+        key = (id(matcher), field)
+        if key not in self._matches:
+            if field not in self._indexes:
+                self._indexes[field] = TextIndex(text, self.word_form_languages)
+            found = matcher.first_match(self._indexes[field])
+            self._matches[key] = None if found is None else str(found)
+        return self._matches[key]
+
+    @cached_property
+    def word_form_languages(self) -> tuple[str, ...]:
+        """The languages of the requester's locale and of their words (a customer may write in
+        another language than their account's); all three when neither is known."""
+        said = (language.normalize_locale(self.event.requester.locale), language.detect(self.event.text))
+        known = tuple(dict.fromkeys(lang for lang in said if lang))
+        return known or FORM_LANGUAGES
 
     @cached_property
     def language(self) -> str:
@@ -106,10 +128,10 @@ class Test:
 
     def evaluate(self, facts: Facts, negate: bool, results: list[ConditionResult]) -> bool:
         actual = self.field.read(facts)
-        if self.operator.name == "words":
-            match = facts.first_match(self.operand, self.field.name, str(actual)) if actual else None
-            held = match is not None
-            actual = f"…{match}…" if held else actual  # say which word matched
+        if self.operator.find is not None:
+            found = self.operator.find(self.operand, facts, self.field.name, str(actual)) if actual else None
+            held = found is not None
+            actual = found if held else actual  # say what matched, and how
         else:
             held = self.operator.test(actual, self.operand)
         operator = f"not {self.operator.name}" if negate else self.operator.name

@@ -8,20 +8,24 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from integration.core.matching import patterns
+from integration.core.matching import patterns, phrases
 from integration.core.matching import text as textmatch
+from integration.core.matching.forms import FORM_LANGUAGES, TextIndex
+from integration.core.matching.tokens import tokenize
 from integration.core.syntax.context import ParseContext
 from integration.core.syntax.nodes import Node
 from integration.core.syntax.schema import describe, one_of
 
 if TYPE_CHECKING:  # the package imports this module; the field table is its own
-    from integration.core.conditions import FieldSpec
+    from integration.core.conditions import Facts, FieldSpec
 
 INVALID = object()  # an operand that failed validation (the problem is already reported)
 
 
 Compiler = Callable[[Node, "FieldSpec", ParseContext], Any]
 Tester = Callable[[Any, Any], bool]
+# Text operators say what they found (for the explanation), or None: (operand, facts, field, text).
+Finder = Callable[[Any, "Facts", str, str], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Operator:
     kinds: frozenset[str]
     compile: Compiler
     test: Tester
+    find: Finder | None = None  # used instead of `test` when the engine has the event's facts
 
 
 def _scalar(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
@@ -87,6 +92,55 @@ def _words(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
 def _matcher(words: tuple[str, ...]) -> textmatch.WordMatcher:
     """One compiled matcher per distinct list, however many rules repeat it."""
     return textmatch.WordMatcher(words)
+
+
+def _find_words(matcher: textmatch.WordMatcher, facts: Facts, field: str, text: str) -> str | None:
+    match = facts.first_match(matcher, field, text)
+    return None if match is None else f"…{match}…"  # say which word matched
+
+
+def _forms(typos: bool = False, negated: bool = False) -> Compiler:
+    """`stems`, `fuzzy`, `negated`: a list of words or phrases, each with a word to look for."""
+
+    def compile_forms(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
+        values = ctx.string_list(node, "a list of words or phrases", allow_single=True)
+        if values is None:
+            return INVALID
+        items = node.value if node.is_list else [node]
+        problems = [(item, _phrase_problem(value)) for item, value in zip(items, values, strict=True)]
+        for item, problem in problems:
+            if problem:
+                ctx.report(item, f"{problem} (got {describe(item.value)})")
+        if any(problem for _, problem in problems):
+            return INVALID
+        return _phrase_matcher(tuple(values), typos, negated)
+
+    return compile_forms
+
+
+def _phrase_problem(entry: str) -> str:
+    tokens = tokenize(entry)
+    if not tokens:
+        return "must have a word to look for (links, @handles, e-mail addresses and ids are never matched)"
+    if len(tokens) > phrases.MAX_PHRASE_WORDS:
+        return f"must be a phrase of at most {phrases.MAX_PHRASE_WORDS} words"
+    if tokens[0].clause != tokens[-1].clause:
+        return "must not hold punctuation that ends a clause (such as . , ; : ! ?): a phrase is matched within one"
+    return ""
+
+
+@lru_cache(maxsize=1024)
+def _phrase_matcher(entries: tuple[str, ...], typos: bool, negated: bool) -> phrases.PhraseMatcher:
+    return phrases.PhraseMatcher(entries, typos=typos, negated=negated)
+
+
+def _find_forms(matcher: phrases.PhraseMatcher, facts: Facts, field: str, text: str) -> str | None:
+    return facts.found(matcher, field, text)
+
+
+def _test_forms(actual: Any, matcher: phrases.PhraseMatcher) -> bool:
+    """Without an event's facts (no language known): every language's forms."""
+    return bool(actual) and matcher.first_match(TextIndex(str(actual), FORM_LANGUAGES)) is not None
 
 
 def _regex(node: Node, spec: FieldSpec, ctx: ParseContext) -> Any:
@@ -159,7 +213,10 @@ OPERATORS: dict[str, Operator] = {
         Operator("contains", LISTS, _one_text, lambda a, e: e in _as_list(a)),
         Operator("contains_any", LISTS, _text_list, lambda a, e: any(x in _as_list(a) for x in e)),
         Operator("contains_all", LISTS, _text_list, lambda a, e: all(x in _as_list(a) for x in e)),
-        Operator("words", TEXTS, _words, lambda a, e: bool(a) and e.first_match(str(a)) is not None),
+        Operator("words", TEXTS, _words, lambda a, e: bool(a) and e.first_match(str(a)) is not None, _find_words),
+        Operator("stems", TEXTS, _forms(), _test_forms, _find_forms),
+        Operator("fuzzy", TEXTS, _forms(typos=True), _test_forms, _find_forms),
+        Operator("negated", TEXTS, _forms(negated=True), _test_forms, _find_forms),
         Operator("matches", TEXTS, _regex, lambda a, e: a is not None and e.search(str(a))),
         Operator("gt", NUMBERS, _bound, _compare(lambda a, b: a > b)),
         Operator("gte", NUMBERS, _bound, _compare(lambda a, b: a >= b)),

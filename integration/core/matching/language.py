@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 
 from integration.core.matching.text import fold
 
@@ -156,6 +157,7 @@ def _score_tokens(tokens: Iterable[str], scores: dict[str, float]) -> None:
                     scores[lang] += _SHAPE_WEIGHT
 
 
+@lru_cache(maxsize=32)  # an event's language is wanted by the rules and by word forms
 def detect(text: str) -> str | None:
     """Guess "en", "pt" or "es" from the customer's words; None without evidence or on a tie."""
     chunks = _prose((text or "")[:SAMPLE_CHARACTERS].casefold())

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from itertools import groupby
 
-__all__ = ["WordMatcher", "fold"]
+__all__ = ["WordMatcher", "fold", "fold_word"]
 
 
 def _fold_char(char: str) -> str:
@@ -52,6 +52,12 @@ def _fold_cached(text: str) -> str:
 def fold(text: str) -> str:
     """Casefold and strip diacritics: "Cobrança" -> "cobranca", "Facturación" -> "facturacion"."""
     return _fold_cached(text)
+
+
+def fold_word(word: str) -> str:
+    """`fold` for the many short words of a text: not cached, so they never push the texts
+    themselves out of `fold`'s cache."""
+    return word.lower() if word.isascii() else word.translate(_FOLD_TABLE)
 
 
 def _phrase_key(folded: str) -> str:

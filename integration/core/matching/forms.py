@@ -1,0 +1,129 @@
+"""Word forms: Snowball stems for Portuguese, Spanish and English, and a text's words indexed
+by form, built once per text and shared by every `stems`, `fuzzy` and `negated` condition.
+
+A word and its stem are always compared folded (case and accents dropped), so "cobrança",
+"COBRANCA" and "cobrancas" meet. Portuguese typed without accents loses the endings the
+stemmer knows ("reclamacao" is not "reclamação" to it), so those endings get their accents
+back before stemming: "reclamacao", "reclamacoes" and "reclamações" all stem to "reclam".
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from functools import cached_property, lru_cache
+
+import Stemmer
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import extract
+
+from integration.core.matching.text import fold_word
+from integration.core.matching.tokens import Token, tokenize
+
+__all__ = ["FORM_LANGUAGES", "TextIndex", "stem", "typo_budget"]
+
+FORM_LANGUAGES = ("pt", "es", "en")
+_ALGORITHMS = {"pt": "portuguese", "es": "spanish", "en": "english"}
+# Endings Portuguese writers drop the accents of, restored before stemming (longest first).
+_PT_ENDINGS = re.compile(r"(?<=\w\w)(coes|cao|oes|aes|ao)$")
+_PT_ACCENTED = {"coes": "ções", "cao": "ção", "oes": "ões", "aes": "ães", "ao": "ão"}
+# A typo is allowed only in a long word: in "cobra" or "conta" one letter is another word.
+TYPO_FREE_BELOW = 6
+TWO_TYPOS_FROM = 10
+JOINED_SPAN = 3  # words a phrase may be written as or split into ("reclameaqui", "charge back")
+
+_local = threading.local()  # a Snowball stemmer object is not meant to be shared by threads
+
+
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    stemmers: dict[str, Stemmer.Stemmer] | None = getattr(_local, "stemmers", None)
+    if stemmers is None:
+        stemmers = _local.stemmers = {}
+    if language not in stemmers:
+        stemmers[language] = Stemmer.Stemmer(_ALGORITHMS[language])
+    return stemmers[language]
+
+
+@lru_cache(maxsize=65_536)
+def stem(folded: str, language: str) -> str:
+    """The folded stem of a folded word in "pt", "es" or "en"."""
+    word = _PT_ENDINGS.sub(lambda m: _PT_ACCENTED[m.group()], folded) if language == "pt" else folded
+    return fold_word(_stemmer(language).stemWord(word))
+
+
+def typo_budget(length: int) -> int:
+    """Edits allowed in a word of `length` letters: none below 6, one from 6, two from 10."""
+    return 0 if length < TYPO_FREE_BELOW else 1 if length < TWO_TYPOS_FROM else 2
+
+
+def _positions(keys: Iterable[str]) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = {}
+    for position, key in enumerate(keys):
+        index.setdefault(key, []).append(position)
+    return index
+
+
+class TextIndex:
+    """One text's words, by folded form, by stem in each language, and run together."""
+
+    def __init__(self, text: str, languages: tuple[str, ...]) -> None:
+        self.text = text
+        self.languages = languages
+        self.tokens: list[Token] = tokenize(text)
+        self.by_word = _positions(token.folded for token in self.tokens)
+        self._stems: dict[str, dict[str, list[int]]] = {}
+        self._found: dict[tuple[str, bool], dict[int, str]] = {}
+
+    def stems(self, language: str) -> dict[str, list[int]]:
+        if language not in self._stems:
+            self._stems[language] = _positions(stem(token.folded, language) for token in self.tokens)
+        return self._stems[language]
+
+    @cached_property
+    def joined(self) -> dict[str, list[tuple[int, int]]]:
+        """Runs of 2-3 words of one clause, written together: "charge back" -> "chargeback"."""
+        runs: dict[str, list[tuple[int, int]]] = {}
+        tokens = self.tokens
+        for start in range(len(tokens)):
+            for length in range(2, JOINED_SPAN + 1):
+                end = start + length
+                if end > len(tokens) or tokens[end - 1].clause != tokens[start].clause:
+                    break
+                key = "".join(token.folded for token in tokens[start:end])
+                runs.setdefault(key, []).append((start, length))
+        return runs
+
+    def word_at(self, folded: str, typos: bool) -> dict[int, str]:
+        """Where a (folded) listed word is found, and how: "same word", "stem", "1 typo"...
+        Kept per text: many conditions list the same words."""
+        key = (folded, typos)
+        if key not in self._found:
+            self._found[key] = self._find_word(folded, typos)
+        return self._found[key]
+
+    def _find_word(self, folded: str, typos: bool) -> dict[int, str]:
+        found: dict[int, str] = {}
+        if typos:  # weakest first: a stronger way of matching overwrites it
+            for language in self.languages:
+                self._add_typos(found, stem(folded, language), self.stems(language), "stem, ")
+            self._add_typos(found, folded, self.by_word, "")
+        for language in self.languages:
+            found.update(dict.fromkeys(self.stems(language).get(stem(folded, language), ()), "stem"))
+        found.update(dict.fromkeys(self.by_word.get(folded, ()), "same word"))
+        return found
+
+    @staticmethod
+    def _add_typos(found: dict[int, str], word: str, index: dict[str, list[int]], prefix: str) -> None:
+        budget = typo_budget(len(word))
+        if not budget:
+            return
+        near = extract(word, list(index), scorer=OSA.distance, score_cutoff=budget, limit=None)
+        for written, distance, _ in sorted(near, key=lambda hit: -hit[1]):
+            if distance:
+                how = f"{prefix}{distance:.0f} typo{'s' if distance > 1 else ''}"
+                found.update(dict.fromkeys(index[written], how))
+
+    def span(self, first: int, last: int) -> str:
+        """The text as written from token `first` to token `last`, inclusive."""
+        return self.text[self.tokens[first].start : self.tokens[last].end]
