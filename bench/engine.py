@@ -8,6 +8,7 @@
     Two variants: cycling over the events as they are (their texts repeat, so
     integration.core.matching.text's fold cache hits), and over distinct copies whose texts all differ
     (what a real stream of tickets looks like to that cache).
+(a') the default pack again, its `words` lists read as `stems`, then as `fuzzy`.
 (b) a generated pack of 1,000 rules (`generate_pack`), loaded with load_sources, over the
     same events.
 (c) that pack's load time: parse + validate + compile (what `dispute-desk rules check`
@@ -96,6 +97,14 @@ def distinct_copies(events: list[TicketEvent], count: int) -> list[TicketEvent]:
         else:
             copies.append(dataclasses.replace(event, description=event.description + suffix))
     return copies
+
+
+def word_lists_as(operator: str) -> RuleSet:
+    """The default pack, with `words:` replaced by another text operator (`stems`, `fuzzy`)."""
+    sources = {path.name: path.read_text(encoding="utf-8").replace("words:", f"{operator}:") for path in sorted((ROOT / "rules").glob("*.yaml"))}
+    ruleset, problems = load_sources(sources)
+    assert ruleset is not None and not problems, [str(problem) for problem in problems]
+    return ruleset
 
 
 # ---- the generated pack ----------------------------------------------------------------------
@@ -385,6 +394,15 @@ def main() -> int:
         f = evaluate(name[:50], [event], default, per_event_seconds, max_evaluations)
         kinds = ",".join(sorted(k.value for k in event.kinds))
         print(f"    {name[:50]:50} {f.mean_us:8.1f} µs  matched {f.matched:2.0f}  [{kinds}]")
+
+    # (a') the same pack with its word lists read in every form: what the word-form operators cost
+    for operator in ("stems", "fuzzy"):
+        variant = word_lists_as(operator)
+        print(f"\n(a') default pack with every `words` list read as `{operator}`:")
+        print_figures("", [
+            evaluate("event mix, texts repeat (fold cache warm)", events, variant, seconds, max_evaluations),
+            evaluate("event mix, 1,024 distinct texts (cache cold)", copies, variant, seconds, max_evaluations),
+        ])
 
     # (b) + (c) the generated pack
     started = time.perf_counter()

@@ -16,12 +16,11 @@ from functools import cached_property, lru_cache
 
 import Stemmer
 from rapidfuzz.distance import OSA
-from rapidfuzz.process import extract
 
 from integration.core.matching.text import fold_word
 from integration.core.matching.tokens import Token, tokenize
 
-__all__ = ["FORM_LANGUAGES", "TextIndex", "stem", "typo_budget"]
+__all__ = ["FORM_LANGUAGES", "TextIndex", "deletions", "stem", "typo_budget"]
 
 FORM_LANGUAGES = ("pt", "es", "en")
 _ALGORITHMS = {"pt": "portuguese", "es": "spanish", "en": "english"}
@@ -57,6 +56,24 @@ def typo_budget(length: int) -> int:
     return 0 if length < TYPO_FREE_BELOW else 1 if length < TWO_TYPOS_FROM else 2
 
 
+@lru_cache(maxsize=65_536)
+def deletions(word: str, depth: int) -> frozenset[str]:
+    """`word` and every string left after deleting up to `depth` of its letters. Two words
+    within `depth` edits (OSA) of each other share one: a change or a swap is a deletion on
+    each side, an added letter a deletion on one."""
+    found, layer = {word}, {word}
+    for _ in range(depth):
+        layer = {variant[:i] + variant[i + 1 :] for variant in layer for i in range(len(variant))}
+        found |= layer
+    return frozenset(found)
+
+
+def _reach(length: int) -> int:
+    """Deletions to index for a text word of `length` letters: as many as a listed word it can
+    be a typo of allows (one of 6+ letters is one letter longer at most, of 10+ two)."""
+    return 2 if length >= TWO_TYPOS_FROM - 2 else 1 if length >= TYPO_FREE_BELOW - 1 else 0
+
+
 def _positions(keys: Iterable[str]) -> dict[str, list[int]]:
     index: dict[str, list[int]] = {}
     for position, key in enumerate(keys):
@@ -74,6 +91,7 @@ class TextIndex:
         self.by_word = _positions(token.folded for token in self.tokens)
         self._stems: dict[str, dict[str, list[int]]] = {}
         self._found: dict[tuple[str, bool], dict[int, str]] = {}
+        self._near: dict[str | None, dict[str, list[str]]] = {}
 
     def stems(self, language: str) -> dict[str, list[int]]:
         if language not in self._stems:
@@ -94,6 +112,17 @@ class TextIndex:
                 runs.setdefault(key, []).append((start, length))
         return runs
 
+    def near(self, language: str | None) -> dict[str, list[str]]:
+        """The text's words (language None) or stems, by every string left after deleting up to
+        2 of their letters: a listed word within a typo or two shares one of these with them."""
+        if language not in self._near:
+            table: dict[str, list[str]] = {}
+            for key in self.by_word if language is None else self.stems(language):
+                for variant in deletions(key, _reach(len(key))):
+                    table.setdefault(variant, []).append(key)
+            self._near[language] = table
+        return self._near[language]
+
     def word_at(self, folded: str, typos: bool) -> dict[int, str]:
         """Where a (folded) listed word is found, and how: "same word", "stem", "1 typo"...
         Kept per text: many conditions list the same words."""
@@ -106,23 +135,23 @@ class TextIndex:
         found: dict[int, str] = {}
         if typos:  # weakest first: a stronger way of matching overwrites it
             for language in self.languages:
-                self._add_typos(found, stem(folded, language), self.stems(language), "stem, ")
-            self._add_typos(found, folded, self.by_word, "")
+                self._add_typos(found, stem(folded, language), language, "stem, ")
+            self._add_typos(found, folded, None, "")
         for language in self.languages:
             found.update(dict.fromkeys(self.stems(language).get(stem(folded, language), ()), "stem"))
         found.update(dict.fromkeys(self.by_word.get(folded, ()), "same word"))
         return found
 
-    @staticmethod
-    def _add_typos(found: dict[int, str], word: str, index: dict[str, list[int]], prefix: str) -> None:
-        budget = typo_budget(len(word))
+    def _add_typos(self, found: dict[int, str], listed: str, language: str | None, prefix: str) -> None:
+        budget = typo_budget(len(listed))
         if not budget:
             return
-        near = extract(word, list(index), scorer=OSA.distance, score_cutoff=budget, limit=None)
-        for written, distance, _ in sorted(near, key=lambda hit: -hit[1]):
-            if distance:
-                how = f"{prefix}{distance:.0f} typo{'s' if distance > 1 else ''}"
-                found.update(dict.fromkeys(index[written], how))
+        near = self.near(language)
+        keys = {key for variant in deletions(listed, budget) for key in near.get(variant, ())}
+        index = self.by_word if language is None else self.stems(language)
+        near_keys = [(distance, key) for key in keys if 0 < (distance := OSA.distance(listed, key, score_cutoff=budget)) <= budget]
+        for distance, key in sorted(near_keys, reverse=True):  # the closest last: it wins
+            found.update(dict.fromkeys(index[key], f"{prefix}{distance} typo{'s' if distance > 1 else ''}"))
 
     def span(self, first: int, last: int) -> str:
         """The text as written from token `first` to token `last`, inclusive."""

@@ -9,10 +9,17 @@ asks, in addition, for a negation of the text's language among the 3 words befor
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from integration.core.matching.forms import JOINED_SPAN, TextIndex
+from integration.core.matching.forms import (
+    FORM_LANGUAGES,
+    JOINED_SPAN,
+    TextIndex,
+    deletions,
+    stem,
+    typo_budget,
+)
 from integration.core.matching.tokens import Token, tokenize
 
 __all__ = ["MAX_PHRASE_WORDS", "NEGATIONS", "NEGATION_REACH", "Found", "PhraseMatcher", "words_of"]
@@ -59,9 +66,13 @@ class _Phrase:
 
 
 class PhraseMatcher:
-    """Finds the first of a list of words/phrases in a text, in any of their forms."""
+    """Finds the first of a list of words/phrases in a text, in any of their forms.
 
-    __slots__ = ("_phrases", "entries", "negated", "typos")
+    The list is indexed at load by each phrase's first word (its stem in each language, and,
+    for `fuzzy`, the strings a typo of it shares), so reading a text costs a few set
+    intersections, and only the phrases whose first word is there are followed up."""
+
+    __slots__ = ("_by_first", "_by_joined", "_phrases", "_split_joined", "entries", "negated", "typos")
 
     def __init__(self, entries: Iterable[str], typos: bool = False, negated: bool = False) -> None:
         self.entries: tuple[str, ...] = tuple(entries)
@@ -73,32 +84,63 @@ class PhraseMatcher:
             if words and words not in phrases:  # the first spelling wins
                 phrases[words] = _Phrase(entry, words, "".join(words), len(phrases))
         self._phrases = tuple(phrases.values())
+        # (language or None for the words themselves, near or not) -> first-word key -> phrases
+        self._by_first: dict[tuple[str | None, bool], dict[str, list[int]]] = {}
+        for phrase in self._phrases:
+            self._index_first_word(phrase)
+        self._by_joined = _keyed((p.joined, p.order) for p in self._phrases if len(p.words) > 1)
+        self._split_joined = _keyed((p.joined, p.order) for p in self._phrases if len(p.words) < JOINED_SPAN)
+
+    def _index_first_word(self, phrase: _Phrase) -> None:
+        first = phrase.words[0]
+        for language in FORM_LANGUAGES:
+            self._by_first.setdefault((language, False), {}).setdefault(stem(first, language), []).append(phrase.order)
+        if not self.typos:
+            return
+        keys: list[tuple[str | None, str]] = [(None, first)] + [(lang, stem(first, lang)) for lang in FORM_LANGUAGES]
+        for stemmed_in, key in keys:  # the word itself (None), then its stem in each language
+            table = self._by_first.setdefault((stemmed_in, True), {})
+            for variant in deletions(key, typo_budget(len(key))):
+                table.setdefault(variant, []).append(phrase.order)
+
+    def _candidates(self, index: TextIndex) -> set[int]:
+        """The phrases whose first word (or whole, run together) may be in the text."""
+        hits: set[int] = set()
+        for language in index.languages:
+            _add(hits, self._by_first[(language, False)], index.stems(language))
+            if self.typos:
+                _add(hits, self._by_first[(language, True)], index.near(language))
+        if self.typos:
+            _add(hits, self._by_first[(None, True)], index.near(None))
+        _add(hits, self._by_joined, index.by_word)
+        if self._split_joined:
+            _add(hits, self._split_joined, index.joined)
+        return hits
 
     def first_match(self, index: TextIndex) -> Found | None:
         """The match that starts first in the text (the longer one on a tie), or None."""
+        if not index.tokens:
+            return None
         best: Found | None = None
         best_key: tuple[int, int, int] | None = None
-        for phrase in self._phrases:
-            for found in self._matches(phrase, index):
-                key = (found.start, -found.length, phrase.order)
-                if best_key is None or key < best_key:
-                    best, best_key = found, key
-                break  # _matches yields in text order: the first one is this phrase's best
+        for order in self._candidates(index):
+            phrase = self._phrases[order]
+            found = next(self._matches(phrase, index), None)  # in text order: the first is its best
+            if found is not None and (best_key is None or (found.start, -found.length, order) < best_key):
+                best, best_key = found, (found.start, -found.length, order)
         return best
 
-    def _matches(self, phrase: _Phrase, index: TextIndex) -> list[Found]:
+    def _matches(self, phrase: _Phrase, index: TextIndex) -> Iterator[Found]:
+        """The phrase's matches in text order (lazily: the first is usually all that is wanted)."""
         spans = self._word_by_word(phrase, index) + self._run_together(phrase, index)
         spans.sort(key=lambda span: (span[0], -span[1]))
-        found = []
         for start, length, how in spans:
             if self.negated:
                 negation = _negation_before(index.tokens, start, index.languages)
                 if negation is None:
                     continue
                 how, start, length = f"negated, {how}", negation, length + start - negation
-            written = index.span(start, start + length - 1)
-            found.append(Found(written, phrase.entry, how, start, length))
-        return found
+            yield Found(index.span(start, start + length - 1), phrase.entry, how, start, length)
 
     def _word_by_word(self, phrase: _Phrase, index: TextIndex) -> list[tuple[int, int, str]]:
         where = [index.word_at(word, self.typos) for word in phrase.words]
@@ -124,6 +166,19 @@ class PhraseMatcher:
 
     def __repr__(self) -> str:
         return f"PhraseMatcher({list(self.entries)!r}, typos={self.typos}, negated={self.negated})"
+
+
+def _keyed(pairs: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
+    table: dict[str, list[int]] = {}
+    for key, order in pairs:
+        table.setdefault(key, []).append(order)
+    return table
+
+
+def _add(hits: set[int], table: dict[str, list[int]], text_keys: Mapping[str, object]) -> None:
+    """The phrases of `table` under the keys the text has (the smaller side is iterated)."""
+    for key in table.keys() & text_keys.keys():
+        hits.update(table[key])
 
 
 def _combined(hows: list[str], size: int) -> str:
