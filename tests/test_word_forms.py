@@ -113,6 +113,8 @@ FUZZY = [
     ("text: {fuzzy: [cancelamento]}", "pedi o canselamemto", "pt-BR", "canselamemto ~ cancelamento (2 typos)"),
     ("text: {fuzzy: [cobrar]}", "me cobraram", "pt-BR", "cobraram ~ cobrar (stem)"),
     ("text: {fuzzy: [reclame aqui]}", "vou no reclamme aqui", "pt-BR", "reclamme aqui ~ reclame aqui (1 typo)"),
+    ("text: {fuzzy: [reembolso duplicado]}", "um reembolço duplikado", "pt-BR", "reembolço duplikado ~ reembolso duplicado (2 typos)"),
+    ("text: {fuzzy: [reembolso duplicado]}", "reembolço duplicados", "pt-BR", "reembolço duplicados ~ reembolso duplicado (stem, 1 typo)"),
     # bounds: none under 6 letters, one up to 9, two from 10
     ("text: {fuzzy: [conta]}", "ela canta bem", "pt-BR", None),
     ("text: {fuzzy: [fraud]}", "a freud quote", "en", None),

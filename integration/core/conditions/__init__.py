@@ -13,7 +13,7 @@ from integration.core.conditions.operators import INVALID, OPERATORS, Operator
 from integration.core.events import LANGUAGES, PLATFORMS, PRIORITIES, STATUSES, TicketEvent
 from integration.core.matching import language
 from integration.core.matching import text as textmatch
-from integration.core.matching.forms import FORM_LANGUAGES, TextIndex
+from integration.core.matching.forms import FORM_LANGUAGES, text_index
 from integration.core.matching.phrases import PhraseMatcher
 from integration.core.plan import ConditionResult
 from integration.core.ruleset import RuleSet
@@ -29,7 +29,6 @@ class Facts:
         self.event = event
         self.ruleset = ruleset
         self._matches: dict[tuple[int, str], str | None] = {}
-        self._indexes: dict[str, TextIndex] = {}
 
     def first_match(self, matcher: textmatch.WordMatcher, field: str, text: str) -> str | None:
         """Rules share word lists (YAML aliases): search each list in each field once per event."""
@@ -42,9 +41,7 @@ class Facts:
         """`stems`, `fuzzy`, `negated`: what a list found in a field, and how, once per event."""
         key = (id(matcher), field)
         if key not in self._matches:
-            if field not in self._indexes:
-                self._indexes[field] = TextIndex(text, self.word_form_languages)
-            found = matcher.first_match(self._indexes[field])
+            found = matcher.first_match(text_index(text, self.word_form_languages))
             self._matches[key] = None if found is None else str(found)
         return self._matches[key]
 

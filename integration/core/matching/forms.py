@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import Stemmer
 from rapidfuzz.distance import OSA
@@ -20,7 +20,7 @@ from rapidfuzz.distance import OSA
 from integration.core.matching.text import fold_word
 from integration.core.matching.tokens import Token, tokenize
 
-__all__ = ["FORM_LANGUAGES", "TextIndex", "deletions", "stem", "typo_budget"]
+__all__ = ["FORM_LANGUAGES", "TextIndex", "deletions", "stem", "text_index", "typo_budget"]
 
 FORM_LANGUAGES = ("pt", "es", "en")
 _ALGORITHMS = {"pt": "portuguese", "es": "spanish", "en": "english"}
@@ -81,8 +81,16 @@ def _positions(keys: Iterable[str]) -> dict[str, list[int]]:
     return index
 
 
+@lru_cache(maxsize=32)
+def text_index(text: str, languages: tuple[str, ...]) -> TextIndex:
+    """The index of a text, shared by every condition and by the next events whose field reads
+    the same (a ticket's subject and description). What it fills in later is a pure function of
+    the text, so threads sharing one at worst compute a part twice."""
+    return TextIndex(text, languages)
+
+
 class TextIndex:
-    """One text's words, by folded form, by stem in each language, and run together."""
+    """One text's words, by folded form, by stem in each language; what lists found in it."""
 
     def __init__(self, text: str, languages: tuple[str, ...]) -> None:
         self.text = text
@@ -92,25 +100,21 @@ class TextIndex:
         self._stems: dict[str, dict[str, list[int]]] = {}
         self._found: dict[tuple[str, bool], dict[int, str]] = {}
         self._near: dict[str | None, dict[str, list[str]]] = {}
+        self.found: dict[object, object] = {}  # a list's matcher -> its first match, or None
 
     def stems(self, language: str) -> dict[str, list[int]]:
         if language not in self._stems:
             self._stems[language] = _positions(stem(token.folded, language) for token in self.tokens)
         return self._stems[language]
 
-    @cached_property
-    def joined(self) -> dict[str, list[tuple[int, int]]]:
-        """Runs of 2-3 words of one clause, written together: "charge back" -> "chargeback"."""
-        runs: dict[str, list[tuple[int, int]]] = {}
+    def run(self, start: int, length: int) -> str | None:
+        """`length` words from `start` run together ("charge back" -> "chargeback"), if the text
+        has them in one clause."""
+        end = start + length
         tokens = self.tokens
-        for start in range(len(tokens)):
-            for length in range(2, JOINED_SPAN + 1):
-                end = start + length
-                if end > len(tokens) or tokens[end - 1].clause != tokens[start].clause:
-                    break
-                key = "".join(token.folded for token in tokens[start:end])
-                runs.setdefault(key, []).append((start, length))
-        return runs
+        if end > len(tokens) or tokens[end - 1].clause != tokens[start].clause:
+            return None
+        return "".join(token.folded for token in tokens[start:end])
 
     def near(self, language: str | None) -> dict[str, list[str]]:
         """The text's words (language None) or stems, by every string left after deleting up to

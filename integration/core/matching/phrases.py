@@ -72,7 +72,7 @@ class PhraseMatcher:
     for `fuzzy`, the strings a typo of it shares), so reading a text costs a few set
     intersections, and only the phrases whose first word is there are followed up."""
 
-    __slots__ = ("_by_first", "_by_joined", "_phrases", "_split_joined", "entries", "negated", "typos")
+    __slots__ = ("_by_first", "_by_joined", "_by_split_start", "_phrases", "entries", "negated", "typos")
 
     def __init__(self, entries: Iterable[str], typos: bool = False, negated: bool = False) -> None:
         self.entries: tuple[str, ...] = tuple(entries)
@@ -89,7 +89,8 @@ class PhraseMatcher:
         for phrase in self._phrases:
             self._index_first_word(phrase)
         self._by_joined = _keyed((p.joined, p.order) for p in self._phrases if len(p.words) > 1)
-        self._split_joined = _keyed((p.joined, p.order) for p in self._phrases if len(p.words) < JOINED_SPAN)
+        # A word split in the text ("charge back") starts with a word that begins the listed one.
+        self._by_split_start = _keyed((prefix, p.order) for p in self._phrases if len(p.words) < JOINED_SPAN for prefix in _starts(p.joined))
 
     def _index_first_word(self, phrase: _Phrase) -> None:
         first = phrase.words[0]
@@ -107,20 +108,25 @@ class PhraseMatcher:
         """The phrases whose first word (or whole, run together) may be in the text."""
         hits: set[int] = set()
         for language in index.languages:
-            _add(hits, self._by_first[(language, False)], index.stems(language))
+            _add(hits, self._by_first.get((language, False), {}), index.stems(language))
             if self.typos:
-                _add(hits, self._by_first[(language, True)], index.near(language))
+                _add(hits, self._by_first.get((language, True), {}), index.near(language))
         if self.typos:
-            _add(hits, self._by_first[(None, True)], index.near(None))
+            _add(hits, self._by_first.get((None, True), {}), index.near(None))
         _add(hits, self._by_joined, index.by_word)
-        if self._split_joined:
-            _add(hits, self._split_joined, index.joined)
+        for prefix in self._by_split_start.keys() & index.by_word.keys():
+            hits.update(order for order in self._by_split_start[prefix] if order not in hits and self._split_at(self._phrases[order], index, index.by_word[prefix]))
         return hits
 
     def first_match(self, index: TextIndex) -> Found | None:
         """The match that starts first in the text (the longer one on a tie), or None."""
-        if not index.tokens:
-            return None
+        if self in index.found:
+            return index.found[self]  # type: ignore[return-value]
+        best = self._first_match(index) if index.tokens else None
+        index.found[self] = best
+        return best
+
+    def _first_match(self, index: TextIndex) -> Found | None:
         best: Found | None = None
         best_key: tuple[int, int, int] | None = None
         for order in self._candidates(index):
@@ -161,11 +167,23 @@ class PhraseMatcher:
         if size > 1:  # "reclame aqui" written "ReclameAqui"
             spans += [(start, 1, "written together") for start in index.by_word.get(phrase.joined, ())]
         if size < JOINED_SPAN:  # "chargeback" written "charge back" or "charge-back"
-            spans += [(start, length, "written apart") for start, length in index.joined.get(phrase.joined, ()) if length != size]
+            starts = sorted({start for prefix in _starts(phrase.joined) for start in index.by_word.get(prefix, ())})
+            spans += PhraseMatcher._split_at(phrase, index, starts)
         return spans
+
+    @staticmethod
+    def _split_at(phrase: _Phrase, index: TextIndex, starts: Iterable[int]) -> list[tuple[int, int, str]]:
+        """Where, from these positions, the text splits the phrase into 2-3 words of one clause."""
+        lengths = [length for length in range(2, JOINED_SPAN + 1) if length != len(phrase.words)]
+        return [(start, length, "written apart") for start in starts for length in lengths if index.run(start, length) == phrase.joined]
 
     def __repr__(self) -> str:
         return f"PhraseMatcher({list(self.entries)!r}, typos={self.typos}, negated={self.negated})"
+
+
+def _starts(joined: str) -> list[str]:
+    """What the first of several words a listed word was split into can be: "c", "ch", ... "chargebac"."""
+    return [joined[:end] for end in range(1, len(joined))]
 
 
 def _keyed(pairs: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
@@ -185,9 +203,9 @@ def _combined(hows: list[str], size: int) -> str:
     """How a phrase matched, from how each of its words did: its weakest link."""
     if size == 1:
         return hows[0]
-    typos = [how for how in hows if "typo" in how]
-    if typos:
-        return ", ".join(typos) if len(typos) > 1 else typos[0]
+    typos = sum(int(how.split()[-2]) for how in hows if how.endswith(("typo", "typos")))
+    if typos:  # "1 typo", "stem, 2 typos": the edits of all the words together
+        return f"{'stem, ' if any(how.startswith('stem') for how in hows) else ''}{typos} typo{'s' if typos > 1 else ''}"
     return "stem" if "stem" in hows else "same words"
 
 

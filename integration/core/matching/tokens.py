@@ -13,15 +13,14 @@ Pure: standard library only, no I/O.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from integration.core.matching.text import TEXT_LIMIT, fold_word
 
 __all__ = ["Token", "tokenize"]
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     written: str  # as the customer wrote it
     folded: str  # case- and accent-folded, apostrophes as "'"
     start: int  # where it is in the text (for explanations)
@@ -29,52 +28,36 @@ class Token:
     clause: int  # tokens of one clause share this number
 
 
-# A chunk is what lies between whitespace; links, addresses and handles are whole chunks.
-_CHUNK = re.compile(r"\S+")
-_LINK = re.compile(r"://|^[(\[<\"']*www\.|^[(\[<\"']*[\w-]+(?:\.[\w-]+)+/", re.IGNORECASE)
-# Words: letters and digits, with apostrophes inside ("won't", "d'água"); underscores are
-# kept in the run so that "ticket_id_42" is seen, and left out, as one id.
-_WORD = re.compile(r"\w+(?:['’]\w+)*")
-_CLAUSE_END = re.compile(r"[.,;:!?¡¿…()\[\]{}\"“”«»|•–—]")
+# One pass over the text, each match one of: a whole chunk (between whitespace) that is a link,
+# an address or a handle; a word, with apostrophes inside ("won't", "d'água"; underscores are
+# kept in the run so that "ticket_id_42" is seen, and left out, as one id); a mark that ends a
+# clause (a line break is one). Every part is linear: no start but a chunk's can begin a link.
+_WORD = r"""|(?P<word>\w+(?:['’]\w+)*)|(?P<end>[.,;:!?¡¿…()\[\]{}"“”«»|•–—\n])"""
+_SCAN = re.compile(r"""(?P<skip>(?<!\S)(?:\S*(?:://|@)|[(\[<"']*(?:www\.|[\w-]+(?:\.[\w-]+)+/))\S*)""" + _WORD, re.IGNORECASE)
+_SCAN_PROSE = re.compile(_WORD[1:])  # for the many texts with no "@", "/" or "www." in them
 _DIGIT = re.compile(r"\d")
 _ID_MIN_LENGTH = 4  # "2x", "24h", "4g" are words; "7e2e", "2294a6e9ece2", "123456" are ids
 
 
 def _is_id(word: str) -> bool:
+    if word.isalpha():
+        return False
     return "_" in word or (len(word) >= _ID_MIN_LENGTH and _DIGIT.search(word) is not None)
-
-
-def _not_prose(chunk: str) -> bool:
-    return "@" in chunk or _LINK.search(chunk) is not None
 
 
 def tokenize(text: str) -> list[Token]:
     """The words of `text` (its first TEXT_LIMIT characters) in order, each with its clause."""
+    text = text[:TEXT_LIMIT]
+    scan = _SCAN if "@" in text or "/" in text or "www." in text.lower() else _SCAN_PROSE
     tokens: list[Token] = []
     clause = 0
-    text = text[:TEXT_LIMIT]
-    previous_end = 0
-    for chunk in _CHUNK.finditer(text):
-        if "\n" in text[previous_end : chunk.start()]:
-            clause += 1  # a line break ends a clause, as a full stop does
-        previous_end = chunk.end()
-        if _not_prose(chunk.group()):
-            continue
-        clause = _chunk_tokens(chunk.group(), chunk.start(), clause, tokens)
-    return tokens
-
-
-def _chunk_tokens(chunk: str, offset: int, clause: int, tokens: list[Token]) -> int:
-    """Append the chunk's words; the clause number after it."""
-    position = 0
-    for word in _WORD.finditer(chunk):
-        if _CLAUSE_END.search(chunk, position, word.start()):
+    for match in scan.finditer(text):
+        kind = match.lastgroup
+        if kind == "word":
+            written = match.group()
+            if not _is_id(written):
+                folded = fold_word(written.replace("’", "'") if "’" in written else written)
+                tokens.append(Token(written, folded, *match.span(), clause))
+        elif kind == "end" and tokens and tokens[-1].clause == clause:
             clause += 1
-        position = word.end()
-        written = word.group()
-        if not _is_id(written):
-            folded = fold_word(written.replace("’", "'"))
-            tokens.append(Token(written, folded, offset + word.start(), offset + word.end(), clause))
-    if _CLAUSE_END.search(chunk, position):
-        clause += 1
-    return clause
+    return tokens
