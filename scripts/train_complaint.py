@@ -1,0 +1,220 @@
+"""Fit the complaint scorer's cue weights from the training part of the corpus.
+
+    pip install -e '.[train]'
+    python scripts/train_complaint.py            # writes integration/core/matching/complaint_cues.json
+    python scripts/train_complaint.py --cv       # cross-validated figures on the training part only
+
+Reads `tests/corpus/train.jsonl` only (label: `dispute`); the held-out part is for the
+evaluation and is never read here. Candidate cues are the hand-curated ones of
+`complaint_vocabulary.py` plus the frequent words and word pairs of the training texts (a topic word such as
+"invoice" or "entrega" alone is never a candidate: it says whose ticket it is, not that
+there is a dispute).
+One elastic-net logistic regression over all three languages learns a weight per kind of
+cue (shared: a threat is a threat in every language, and a cue the texts never use still
+counts as its kind), a correction per cue, and a bias per language; L1 drops the cues the
+data does not support. Cues are found exactly as the service finds them
+(`integration.core.matching.complaint`), and the file is written sorted and rounded, so the
+same training file always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+
+from complaint_vocabulary import KINDS, cues, topics
+
+from integration.core.matching.complaint import CueModel, words
+
+LANGUAGES = ("en", "es", "pt")
+TRAIN = ROOT / "tests" / "corpus" / "train.jsonl"
+OUT = ROOT / "integration" / "core" / "matching" / "complaint_cues.json"
+MIN_TEXTS = 4  # a word or pair in fewer training texts of its language is not a candidate
+C = 2.0  # inverse regularisation strength (chosen by cross-validation on the training part)
+L1_RATIO = 0.5
+DIGITS = 2
+PLACEHOLDER = re.compile(r"\[[^\]\s]{1,20}\]")
+# Words that carry no grievance or request on their own: a pair made only of them is no cue.
+FUNCTION_WORDS = {
+    "en": "a an the and or but of to in on at for with from by as is are was were be been it its this "
+    "that i me my you your we our they them he she his her so if just have has had do did will",
+    "pt": "a o as os um uma de do da dos das em no na nos nas e que para pra por com se me meu minha "
+    "seu sua eu ele ela foi ser ter tem mais mas ao aos isso esse essa este esta",
+    "es": "el la los las un una de del al en y que para por con se me mi mis su sus yo es lo le les "
+    "a o pero mas muy este esta eso ese esa fue ser hay",
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    language: str
+    words: tuple[str, ...]
+    dispute: bool
+
+
+def read_examples(path: Path) -> list[Example]:
+    if "heldout" in path.name:
+        raise SystemExit(f"{path}: the held-out part is never used for training")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Example(row["lang"], tuple(words(_unplaceholdered(row["text"]))), bool(row["dispute"])) for row in rows]
+
+
+def _unplaceholdered(text: str) -> str:
+    """The corpus replaced handles, links and numbers by `[user]`, `[url]`, `[número]`: the
+    service never sees those words (it drops handles, links and numbers), so neither does training."""
+    return PLACEHOLDER.sub(" ", text)
+
+
+def curated(language: str) -> dict[str, str]:
+    """Cue -> its kind, refusing a cue listed under two kinds (its weight would be ambiguous)."""
+    kinds: dict[str, str] = {}
+    for kind in KINDS:
+        for cue in cues(kind, language):
+            if kinds.setdefault(cue, kind) != kind:
+                raise SystemExit(f"{language} cue {cue!r} is listed as {kinds[cue]} and {kind}")
+    return kinds
+
+
+def frequent_ngrams(examples: Iterable[Example], language: str, taken: set[str]) -> list[str]:
+    function_words = set(FUNCTION_WORDS[language].split())
+    topic = CueModel(0.0, dict.fromkeys(topics(language), 0.0))
+    counts: Counter[str] = Counter()
+    for example in examples:
+        if example.language != language:
+            continue
+        text = example.words
+        grams = set(text) | {f"{a} {b}" for a, b in pairwise(text)}
+        counts.update(gram for gram in grams if not set(gram.split()) <= function_words and len(gram) > 2)
+    frequent = (gram for gram, count in counts.items() if count >= MIN_TEXTS and gram not in taken)
+    return sorted(gram for gram in frequent if " " in gram or not topic.found([gram]))
+
+
+@dataclass
+class Features:
+    """Columns: one per language (its bias), one per kind (how many of its cues a text has),
+    one per candidate cue of each language (present or not)."""
+
+    kinds_of: dict[str, dict[str, str]]  # language -> curated cue -> kind
+    columns: list[tuple[str, str]]  # (language, cue) for the cue columns
+    finders: dict[str, CueModel]
+
+    @classmethod
+    def build(cls, examples: Sequence[Example]) -> Features:
+        kinds_of = {language: curated(language) for language in LANGUAGES}
+        columns: list[tuple[str, str]] = []
+        finders = {}
+        for language in LANGUAGES:
+            candidates = sorted(kinds_of[language]) + frequent_ngrams(examples, language, set(kinds_of[language]))
+            columns += [(language, cue) for cue in candidates]
+            finders[language] = CueModel(0.0, dict.fromkeys(candidates, 0.0))
+        return cls(kinds_of, columns, finders)
+
+    def matrix(self, examples: Sequence[Example]) -> np.ndarray:
+        index = {column: at for at, column in enumerate(self.columns)}
+        offset = len(LANGUAGES) + len(KINDS)
+        rows = np.zeros((len(examples), offset + len(self.columns)))
+        for row, example in enumerate(examples):
+            rows[row, LANGUAGES.index(example.language)] = 1.0
+            for cue in self.finders[example.language].found(list(example.words)):
+                rows[row, offset + index[(example.language, cue)]] = 1.0
+                kind = self.kinds_of[example.language].get(cue)
+                if kind is not None:
+                    rows[row, len(LANGUAGES) + KINDS.index(kind)] += 1.0
+        return rows
+
+
+def fit(examples: Sequence[Example]) -> dict[str, dict[str, object]]:
+    """The data file's `languages`: per language a bias and each cue's weight (its kind's
+    weight plus its own), rounded; cues whose weight rounds to zero are left out."""
+    features = Features.build(examples)
+    labels = np.array([example.dispute for example in examples])
+    regression = LogisticRegression(C=C, l1_ratio=L1_RATIO, solver="saga", max_iter=20000, tol=1e-7, random_state=0)
+    regression.fit(features.matrix(examples), labels)
+    weights = regression.coef_[0]
+    offset = len(LANGUAGES) + len(KINDS)
+    kind_weight = dict(zip(KINDS, weights[len(LANGUAGES) : offset], strict=True))
+    languages: dict[str, dict[str, object]] = {}
+    for at, language in enumerate(LANGUAGES):
+        bias = float(regression.intercept_[0] + weights[at])
+        cue_weights = {}
+        for (cue_language, cue), own in zip(features.columns, weights[offset:], strict=True):
+            kind = features.kinds_of[language].get(cue)
+            weight = round(float(own + (kind_weight[kind] if kind else 0.0)), DIGITS) + 0.0
+            if cue_language == language and weight != 0.0:
+                cue_weights[cue] = weight
+        languages[language] = {"bias": round(bias, DIGITS) + 0.0, "cues": dict(sorted(cue_weights.items()))}
+    return languages
+
+
+def data_file(languages: dict[str, dict[str, object]], trained_on: str) -> str:
+    document = {
+        "about": "Complaint cues and weights per language, written by scripts/train_complaint.py; "
+        "score = logistic(bias + sum of the weights of the cues found). Do not edit by hand: retrain.",
+        "trained_on": trained_on,
+        "languages": languages,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def cross_validate(examples: Sequence[Example], folds: int = 5, threshold: float = 0.5) -> dict[str, dict[str, float]]:
+    """Each fold is scored by a model fitted (candidates included) on the other folds only."""
+    strata = [f"{example.language}:{example.dispute}" for example in examples]
+    predicted: list[bool] = [False] * len(examples)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    for train_rows, test_rows in splitter.split(np.zeros(len(examples)), strata):
+        models = {lang: CueModel(float(part["bias"]), part["cues"]) for lang, part in fit([examples[i] for i in train_rows]).items()}  # type: ignore[arg-type]
+        for i in test_rows:
+            text = " ".join(examples[i].words)
+            predicted[i] = models[examples[i].language].score(text).value >= threshold
+    return {language: _figures([(e.dispute, p) for e, p in zip(examples, predicted, strict=True) if e.language == language]) for language in LANGUAGES}
+
+
+def _figures(pairs: list[tuple[bool, bool]]) -> dict[str, float]:
+    disputes = [p for truth, p in pairs if truth]
+    ordinary = [p for truth, p in pairs if not truth]
+    return {
+        "texts": len(pairs),
+        "accuracy": round(sum(truth == p for truth, p in pairs) / len(pairs), 3),
+        "recall": round(sum(disputes) / len(disputes), 3),
+        "ordinary_flagged": round(sum(ordinary) / len(ordinary), 3),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", type=Path, default=TRAIN, help="labelled JSONL (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=OUT, help="data file to write (default: %(default)s)")
+    parser.add_argument("--cv", action="store_true", help="print 5-fold cross-validated figures instead of writing")
+    args = parser.parse_args(argv)
+    examples = read_examples(args.train)
+    if args.cv:
+        print(json.dumps(cross_validate(examples), indent=1))
+        return 0
+    languages = fit(examples)
+    args.out.write_text(data_file(languages, _shown(args.train)), encoding="utf-8")
+    counts = ", ".join(f"{lang} {len(part['cues'])}" for lang, part in languages.items())  # type: ignore[arg-type]
+    print(f"wrote {args.out} (cues: {counts})")
+    return 0
+
+
+def _shown(path: Path) -> str:
+    resolved = path.resolve()
+    return resolved.relative_to(ROOT).as_posix() if resolved.is_relative_to(ROOT) else path.name
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
