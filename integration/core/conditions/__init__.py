@@ -11,7 +11,7 @@ from typing import Any
 
 from integration.core.conditions.operators import INVALID, OPERATORS, Operator
 from integration.core.events import LANGUAGES, PLATFORMS, PRIORITIES, STATUSES, TicketEvent
-from integration.core.matching import language
+from integration.core.matching import complaint, language
 from integration.core.matching import text as textmatch
 from integration.core.matching.forms import FORM_LANGUAGES, text_index
 from integration.core.matching.phrases import PhraseMatcher
@@ -65,6 +65,10 @@ class Facts:
     def text(self) -> str:
         return self.event.text
 
+    @cached_property
+    def complaint(self) -> complaint.Score:
+        return complaint.score(self.text, self.language)
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -100,6 +104,7 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("department", "enum", lambda f: f.department, ref="department"),
         FieldSpec("deadline", "enum", lambda f: f.event.deadline, ref="deadline"),
         FieldSpec("rating", "number", lambda f: f.event.rating),
+        FieldSpec("complaint", "number", lambda f: f.complaint.value),
     )
 }
 CUSTOM_PREFIX = "custom."
