@@ -107,12 +107,12 @@ CUES: dict[str, dict[str, str]] = {
     "question": {
         "en": """how do i, how can i, how to, can you, could you, is it possible, do you, does it,
             where can i, what is, when will, would like to know, wondering, is there, any way to,
-            which, what time, hi, hello""",
+            which, what time""",
         "pt": """como faco, como posso, voces aceitam, aceitam, gostaria de saber, queria saber,
             qual, quando, posso, e possivel, tem como, duvida*, poderia, onde, onde encontro,
-            preciso da, segunda via, oi, ola, pergunta""",
+            preciso da, segunda via, pergunta""",
         "es": """como puedo, como hago, aceptan, puedo, se puede, quisiera saber, me gustaria, cual,
-            cuando, donde, duda*, informacion, hola, quisiera, pregunta, quiero saber, cuanto,
+            cuando, donde, duda*, informacion, quisiera, pregunta, quiero saber, cuanto,
             cuanta, horario, me pudieran, me podrian, saber si""",
     },
     "praise": {

@@ -53,9 +53,9 @@ FUNCTION_WORDS = {
     "en": "a an the and or but of to in on at for with from by as is are was were be been it its this "
     "that i me my you your we our they them he she his her so if just have has had do did will",
     "pt": "a o as os um uma de do da dos das em no na nos nas e que para pra por com se me meu minha "
-    "seu sua eu ele ela foi ser ter tem mais mas ao aos isso esse essa este esta",
+    "seu sua eu ele ela foi ser ter tem mais mas ao aos isso esse essa este esta pela pelo pelas pelos num numa lhe",
     "es": "el la los las un una de del al en y que para por con se me mi mis su sus yo es lo le les "
-    "a o pero mas muy este esta eso ese esa fue ser hay",
+    "a o pero mas muy este esta eso ese esa fue ser hay unos unas",
 }
 
 

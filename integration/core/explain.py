@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from integration.core.matching import complaint
 from integration.core.plan import Plan, RuleTrace
 from integration.core.templates import plain
 
@@ -15,6 +16,7 @@ def as_text(plan: Plan) -> str:
     lines = [
         f"Event: {event.platform} ticket {event.ticket_id}: {kinds} ({event.source_type or 'unknown type'})",
         f"Status: {event.status or '-'}   Priority: {event.priority or '-'}   Tags: {', '.join(event.tags) or '-'}",
+        _complaint_line(plan),
         "",
         "Rules:",
     ]
@@ -23,6 +25,20 @@ def as_text(plan: Plan) -> str:
     lines += ["", "Plan:", *_effect_lines(plan)]
     lines += [f"warning: {warning}" for warning in plan.warnings]
     return "\n".join(lines)
+
+
+TOP_CUES = 5
+
+
+def _complaint(plan: Plan) -> complaint.Score:
+    # The same score the `complaint` condition read: same text, same language.
+    return complaint.score(plan.event.text, plan.language)
+
+
+def _complaint_line(plan: Plan) -> str:
+    found = _complaint(plan)
+    cues = ", ".join(f"{cue} {weight:+.2f}" for cue, weight in found.top(TOP_CUES)) or "no cue found"
+    return f"Complaint: {found.value:.2f} ({plan.language}: {cues})"
 
 
 def _trace_lines(trace: RuleTrace) -> list[str]:
@@ -65,8 +81,10 @@ def _effect_lines(plan: Plan) -> list[str]:
 
 
 def as_dict(plan: Plan) -> dict[str, Any]:
+    found = _complaint(plan)
     return {
         **plan.summary(),
+        "complaint": {"score": found.value, "language": plan.language, "cues": [[cue, weight] for cue, weight in found.top(TOP_CUES)]},
         "rules": [
             {
                 "rule": t.rule_id,
