@@ -8,7 +8,8 @@ support lead can read (and argue with) every weight. Pure: standard library only
 after the data file is read once.
 
 A cue is one or more words, folded (no case, no accents); a word ending in `*` is a prefix,
-so `cobr*` finds "cobraram" and "me habéis cobrado". Apostrophes vanish inside words ("won't"
+so `cobr*` finds "cobraram" and "me habéis cobrado"; `~` between two words allows up to
+two others there, so `nao ~ cheg*` finds "não me chegou". Apostrophes vanish inside words ("won't"
 is `wont`) and any other punctuation separates words ("Reclame-Aqui" is `reclame aqui`).
 @handles, URLs, e-mail addresses and ids (words with digits or underscores, such as hex
 strings) are never words: they name the shop or the ticket, not the grievance.
