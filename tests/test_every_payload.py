@@ -13,7 +13,15 @@ import pytest
 from click.testing import CliRunner
 
 from integration.cli import main
-from tests.conftest import PAYLOADS, REAL, RULES, WEBHOOK_SECRET, fresh_jira_body, jira_headers, zendesk_headers
+from tests.conftest import (
+    PAYLOADS,
+    REAL,
+    RULES,
+    WEBHOOK_SECRET,
+    fresh_jira_body,
+    jira_headers,
+    zendesk_headers,
+)
 
 IGNORED = "does not act on"  # genuine events answered 200 ignored: a Jira event,
 NOT_TICKET = "is not a ticket event"  # and a Zendesk one
