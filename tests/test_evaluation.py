@@ -45,9 +45,9 @@ def write(path: Path, rows: list[object]) -> Path:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the shipped pack is below the targets on tests/corpus/heldout.jsonl (measured: recall pt 0.647, es 0.412, en 0.353; "
-    "ordinary flagged 26.1 % (pt 34.8, es 30.4, en 13.0); department accuracy 68.8 % (pt 77.3, es 57.1, en 66.7)); "
-    "remove this mark when the rule pack is rewritten",
+    reason="the shipped pack is below the targets on tests/corpus/heldout.jsonl (measured after the rewrite of "
+    "rules/30-routing.yaml: recall pt 0.824, es 0.647, en 0.647; ordinary flagged 18.8 % (pt 30.4, es 21.7, en 4.3); "
+    "department accuracy 59.7 % (pt 71.4, es 59.1, en 45.5)); remove this mark when the pack meets them",
 )
 def test_the_shipped_rules_meet_the_targets_on_the_held_out_corpus():
     result = evaluate(CORPUS / "heldout.jsonl", "--rules", str(RULES), "--json")
