@@ -47,7 +47,7 @@ def write(path: Path, rows: list[object]) -> Path:
     strict=True,
     reason="the shipped pack is below the targets on tests/corpus/heldout.jsonl (measured after the rewrite of "
     "rules/30-routing.yaml: recall pt 0.824, es 0.647, en 0.647; ordinary flagged 18.8 % (pt 30.4, es 21.7, en 4.3); "
-    "department accuracy 59.7 % (pt 71.4, es 59.1, en 45.5)); remove this mark when the pack meets them",
+    "department accuracy 54.2 % (pt 64.3, es 50.0, en 45.5)); remove this mark when the pack meets them",
 )
 def test_the_shipped_rules_meet_the_targets_on_the_held_out_corpus():
     result = evaluate(CORPUS / "heldout.jsonl", "--rules", str(RULES), "--json")
