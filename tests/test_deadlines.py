@@ -501,8 +501,8 @@ def test_a_missed_first_response_is_escalated_once_to_management_with_a_portugue
     [note] = escalation
     assert note["public"] is False
     body = note["body"]
-    assert 'o prazo "first-response" foi ultrapassado em menos de um minuto' in body  # 2 s late, in Portuguese
-    assert f"vencia em {desk.at(DUE_IN):%Y-%m-%d %H:%M} UTC" in body
+    assert 'o prazo "primeira resposta" foi ultrapassado em menos de um minuto' in body  # 2 s late, in Portuguese
+    assert f"vencia em {desk.at(DUE_IN):%Y-%m-%d %H:%M} (UTC)" in body  # a wall-clock deadline: no calendar's zone
     assert "Diretoria" in body  # management's Portuguese title
     assert "ESCALATION" not in body and "missed by" not in body
 
@@ -677,17 +677,18 @@ def test_deadlines_list_shows_running_paused_met_and_breached_deadlines(desk):
     assert "2 s left when resumed" in lines[("zendesk:1002", "first-response", "paused")]
     assert ("zendesk:1003", "first-response", "met") in lines
     assert ("zendesk:1003", "follow-up", "running") in lines
+    assert ("zendesk:1003", "next-update", "running") in lines  # the agents' own: keep the customer informed
     assert ("zendesk:1004", "first-response", "breached") in lines
     assert f"breached {desk.at(DUE_IN + 1):%Y-%m-%d %H:%M:%S} UTC" in lines[("zendesk:1004", "first-response", "breached")]
     assert ("zendesk:1001", "first-response", "running") in lines
     assert f"due {desk.at(2 * DUE_IN + 1):%Y-%m-%d %H:%M:%S} UTC" in lines[("zendesk:1001", "first-response", "running")]
-    assert len(lines) == 5
+    assert len(lines) == 6
     assert "rule finance-dispute" in lines[("zendesk:1004", "first-response", "breached")]
 
     one = desk.deadlines_cli("--ticket", "zendesk:1003")
     assert one.exit_code == 0, one.output
     names = sorted(line.split()[1] for line in one.output.splitlines())
-    assert names == ["first-response", "follow-up"]
+    assert names == ["first-response", "follow-up", "next-update"]
     assert all(line.startswith("zendesk:1003 ") for line in one.output.splitlines())
     running_line = next(line for line in one.output.splitlines() if " follow-up " in line)
     assert "running" in running_line and "due " in running_line and "2d business" in running_line

@@ -251,7 +251,8 @@ def test_a_text_falls_back_to_the_default_language() -> None:
         deadline_due_at=datetime(2026, 3, 2, 10, 55, tzinfo=UTC),
     )
     rules_with_escalation = ruleset("rules:\n  - {id: r, on: [deadline_breached], then: {escalate: {to: management, note: late}}}\n")
-    assert plan(breach, rules, NOW).effects.notes[0].body == "first-response missed by"  # a plain note has no overdue figure
+    # a plain note says by how much too (it printed an empty "overdue by" before)
+    assert plan(breach, rules, NOW).effects.notes[0].body == "first-response missed by 2 hours 5 minutes"
     assert plan(breach, rules_with_escalation, NOW).effects.notes[0].body == "first-response missed by 2 hours 5 minutes"
 
 

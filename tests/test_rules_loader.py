@@ -52,7 +52,7 @@ CASES = [
     pytest.param(
         'rules:\n  - id: r1\n    on: [created]\n    if:\n      all:\n        - status: {equals: open}\n    then:\n      route: finance\n',
         [
-            'rules/test.yaml:6:20: rules[0].if.all[0].status.equals: unknown operator "equals" (expected one of: is, is_not, in, not_in, contains, contains_any, contains_all, words, stems, fuzzy, negated, matches, gt, gte, lt, lte, exists)',
+            'rules/test.yaml:6:20: rules[0].if.all[0].status.equals: unknown operator "equals" (expected one of: is, is_not, in, not_in, contains, contains_any, contains_all, contains_prefix, words, stems, fuzzy, negated, matches, gt, gte, lt, lte, exists)',
         ],
         id='operator',
     ),
@@ -95,7 +95,7 @@ CASES = [
     pytest.param(
         'rules:\n  - id: r1\n    on: [created]\n    if:\n      all:\n        - tags: {gt: 3}\n    then: {route: finance}\n',
         [
-            'rules/test.yaml:6:22: rules[0].if.all[0].tags.gt: operator "gt" does not apply to tags (a list); use one of: contains, contains_any, contains_all, exists',
+            'rules/test.yaml:6:22: rules[0].if.all[0].tags.gt: operator "gt" does not apply to tags (a list); use one of: contains, contains_any, contains_all, contains_prefix, exists',
         ],
         id='op-kind',
     ),

@@ -152,7 +152,7 @@ def template_context(draft: Draft, text: PendingText) -> dict[str, Any]:
             "id": department.id if department else "",
             "title": department.title_in(draft.language, default_language) if department else "",
         },
-        "deadline": text.extra.get("deadline") or {"name": event.deadline or "", "overdue": "", "due_at": ""},
+        "deadline": text.extra.get("deadline") or {"name": event.deadline or "", "title": "", "overdue": "", "due_at": ""},
         "rating": event.rating,
         "feedback_comment": CustomerText(event.feedback_comment or ""),
         "rule": {"id": text.rule.id, "description": text.rule.description},

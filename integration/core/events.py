@@ -95,6 +95,7 @@ class TicketEvent:
     custom_fields: Mapping[str, Any] = field(default_factory=dict)
     deadline: str | None = None
     deadline_due_at: datetime | None = None  # on deadline_breached: when it was due
+    deadline_calendar: str | None = None  # on deadline_breached: the calendar it counted in, if any
     rating: int | None = None
     feedback_comment: str | None = None
     url: str | None = None

@@ -170,7 +170,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     },
     "requester": {"name": "Ana Souza", "email": "ana@example.com", "organization": "Example Ltda"},
     "department": {"id": "finance", "title": "Finance"},
-    "deadline": {"name": "first-response", "overdue": "2 hours", "due_at": "2026-01-05 14:00 UTC"},
+    "deadline": {"name": "first-response", "title": "first response", "overdue": "2 hours", "due_at": "2026-01-05 11:00 (America/Sao_Paulo)"},
     "rating": 2,
     "feedback_comment": "Too slow.",
     "rule": {"id": "billing-dispute", "description": "Money disputes go to Finance."},

@@ -35,6 +35,7 @@ def breach_payload(row: Any) -> dict[str, Any]:
         "deadline": row.name,
         "due_at": from_db(row.due_at).isoformat(),  # type: ignore[union-attr]
         "rule_id": row.rule_id,
+        "calendar": row.calendar,  # notes show the due time in its time zone
     }
 
 

@@ -46,6 +46,7 @@ def _deadline_breached(payload: Mapping[str, Any], delivery_id: str) -> TicketEv
         source_type="dispute-desk:deadline_breached",
         deadline=payload["deadline"],
         deadline_due_at=datetime.fromisoformat(payload["due_at"]),
+        deadline_calendar=payload.get("calendar"),  # absent from breaches queued before it was recorded
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from integration.core.actions.base import Action, register
+from integration.core.actions.deadline_facts import deadline_facts
 from integration.core.draft import Draft
 from integration.core.syntax.context import ParseContext
 from integration.core.syntax.nodes import Node
@@ -29,7 +30,8 @@ class Note(Action):
         return cls(template) if template else None
 
     def contribute(self, draft: Draft) -> str:
-        draft.add_text(f"note:{draft.rule_id}:{self.template}", self.template, public=False)
+        facts = deadline_facts(draft, draft.text_language(self.template))  # a note on a breach says which, by how much
+        draft.add_text(f"note:{draft.rule_id}:{self.template}", self.template, public=False, deadline=facts)
         return f"internal note {self.template} ({draft.language})"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from integration.core.actions.base import Action, register
-from integration.core.calendars import format_span
+from integration.core.actions.deadline_facts import deadline_facts
 from integration.core.draft import Draft
 from integration.core.events import PRIORITIES
 from integration.core.syntax.context import ParseContext
@@ -70,14 +70,3 @@ def _optional(node: Node, key: str, check):  # type: ignore[no-untyped-def]
     child = node.get(key)
     return None if child is None else check(child)
 
-
-def deadline_facts(draft: Draft, language: str) -> dict[str, str]:
-    """What an escalation note can say about the missed deadline, in the note's language."""
-    event = draft.event
-    due = event.deadline_due_at
-    overdue = format_span((draft.now - due).total_seconds(), language) if due else ""
-    return {
-        "name": event.deadline or "",
-        "overdue": overdue,
-        "due_at": due.strftime("%Y-%m-%d %H:%M UTC") if due else "",
-    }

@@ -213,6 +213,8 @@ OPERATORS: dict[str, Operator] = {
         Operator("contains", LISTS, _one_text, lambda a, e: e in _as_list(a)),
         Operator("contains_any", LISTS, _text_list, lambda a, e: any(x in _as_list(a) for x in e)),
         Operator("contains_all", LISTS, _text_list, lambda a, e: all(x in _as_list(a) for x in e)),
+        # a family of tags (`root-cause-billing`, `root-cause-carrier`...) named by its prefix
+        Operator("contains_prefix", LISTS, _one_text, lambda a, e: any(x.startswith(e) for x in _as_list(a))),
         Operator("words", TEXTS, _words, lambda a, e: bool(a) and e.first_match(str(a)) is not None, _find_words),
         Operator("stems", TEXTS, _forms(), _test_forms, _find_forms),
         Operator("fuzzy", TEXTS, _forms(typos=True), _test_forms, _find_forms),

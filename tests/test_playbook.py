@@ -1,0 +1,184 @@
+"""The default playbook (rules/), through the engine: tables of events and what the plan says."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from integration.core.engine import plan
+from integration.core.events import Comment, EventKind, Requester, TicketEvent
+from integration.core.plan import Plan
+from integration.core.rules.loader import load_sources
+from integration.core.ruleset import RuleSet
+from integration.core.templates import plain
+
+RULES = Path(__file__).resolve().parent.parent / "rules"
+NOW = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)  # a Monday, 13:00 in São Paulo
+
+
+def shipped() -> RuleSet:
+    loaded, problems = load_sources({path.name: path.read_text(encoding="utf-8") for path in sorted(RULES.glob("*.yaml"))})
+    assert problems == [], [str(problem) for problem in problems]
+    assert loaded is not None
+    return loaded
+
+
+PACK = shipped()
+
+
+def event(kinds: set[EventKind], locale: str = "en-US", **fields) -> TicketEvent:  # type: ignore[no-untyped-def]
+    defaults = {
+        "platform": "zendesk",
+        "ticket_id": "42",
+        "kinds": frozenset(kinds),
+        "delivery_id": "d-1",
+        "status": "open",
+        "priority": "normal",
+        "subject": "Help",
+        "description": "",
+        "tags": ("dispute", "dispute-finance"),
+        "requester": Requester(name="Ana", email="ana@example.com", locale=locale),
+    }
+    defaults.update(fields)
+    return TicketEvent(**defaults)
+
+
+def run(ticket: TicketEvent) -> Plan:
+    return plan(ticket, PACK, NOW)
+
+
+def note(result: Plan, rule_part: str) -> str:
+    [body] = [plain(n.body) for n in result.effects.notes if rule_part in n.key]
+    return body
+
+
+def breach(name: str, calendar: str | None, locale: str, late: timedelta) -> TicketEvent:
+    return event({EventKind.DEADLINE_BREACHED}, locale, deadline=name, deadline_due_at=NOW - late, deadline_calendar=calendar)
+
+
+# ------------------------------------------------------------------- deadline names and times
+
+
+@pytest.mark.parametrize(
+    ("name", "calendar", "locale", "rule", "expected"),
+    [
+        ("follow-up", "default", "en-US", "follow-up-overdue", ['("follow-up" deadline, overdue by 3 hours)']),
+        ("follow-up", "default", "pt-BR", "follow-up-overdue", ['(prazo "acompanhamento", vencido há 3 horas)']),
+        ("follow-up", "default", "es-ES", "follow-up-overdue", ['(plazo "seguimiento", vencido hace 3 horas)']),
+        ("first-response", "default", "en-US", "first-response-missed",
+         ['the "first response" deadline was missed by 3 hours (it was due 2026-03-02 10:00 (America/Sao_Paulo))']),
+        ("first-response", "default", "pt-BR", "first-response-missed",
+         ['o prazo "primeira resposta" foi ultrapassado em 3 horas (vencia em 2026-03-02 10:00 (America/Sao_Paulo))']),
+        ("first-response", None, "en-US", "first-response-missed", ["(it was due 2026-03-02 13:00 (UTC))"]),
+        ("next-update", "default", "es-ES", "next-update-overdue",
+         ['(plazo "próxima actualización al cliente", vencido hace 3 horas; vencía el 2026-03-02 10:00 (America/Sao_Paulo))']),
+    ],
+)
+def test_breach_notes_name_the_deadline_in_the_tickets_language_and_the_calendars_time(
+    name: str, calendar: str | None, locale: str, rule: str, expected: list[str]
+) -> None:
+    body = note(run(breach(name, calendar, locale, timedelta(hours=3))), rule)
+    for text in expected:
+        assert text in body
+    assert "UTC)" not in body or calendar is None
+
+
+# ------------------------------------------------------------------- feedback once per resolution
+
+SOLVED = {EventKind.SOLVED, EventKind.STATUS_CHANGED, EventKind.UPDATED}
+
+
+@pytest.mark.parametrize(
+    ("tags", "requests"),
+    [
+        (("dispute", "dispute-finance"), 1),  # the solve
+        (("dispute", "dispute-finance", "feedback-requested"), 0),  # the same solve, delivered again
+        (("dispute", "dispute-finance", "root-cause-billing"), 1),
+        (("billing",), 0),  # not a dispute
+    ],
+)
+def test_feedback_is_asked_once_per_resolution(tags: tuple[str, ...], requests: int) -> None:
+    result = run(event(SOLVED, status="solved", tags=tags))
+    assert len(result.effects.feedback) == requests
+    assert ("feedback-requested" in result.effects.add_tags) == (requests == 1)
+
+
+@pytest.mark.parametrize("kinds", [{EventKind.REOPENED, EventKind.STATUS_CHANGED}])
+def test_a_reopen_lets_the_next_resolution_be_asked_about(kinds: set[EventKind]) -> None:
+    result = run(event(kinds, tags=("dispute", "feedback-requested")))
+    assert "feedback-requested" in result.effects.remove_tags
+
+
+def test_only_one_rule_asks_for_feedback_and_the_checklist_does_not_ask_agents_to() -> None:
+    askers = [rule.id for rule in PACK.rules if any(type(a).__name__ == "RequestFeedback" for a in rule.actions)]
+    assert askers == ["dispute-solved"]
+    _, items = PACK.checklists["dispute-core"].localized("en", "en")
+    assert not any("ask for feedback" in item for item in items)
+
+
+# ------------------------------------------------------------------- wording
+
+
+@pytest.mark.parametrize(
+    ("text", "department", "expected"),
+    [
+        ("Fui cobrado duas vezes, quero estorno", "finance", "nossa equipe responsável (Financeiro)"),
+        ("Vazamento de dados! Vou chamar a imprensa", "management", "nossa equipe responsável (Diretoria)"),
+    ],
+)
+def test_portuguese_acknowledgement_names_the_team_without_a_wrong_article(text: str, department: str, expected: str) -> None:
+    ticket = event({EventKind.CREATED}, "pt-BR", tags=(), channel="chat", subject="Problema", description=text)
+    result = run(ticket)
+    assert result.effects.department == department
+    body = note(result, "acknowledgement")
+    assert expected in body
+    assert "equipe de Financeiro" not in body and "equipe de Diretoria" not in body
+
+
+# ------------------------------------------------------------------- next update and root cause
+
+
+def agent_reply(public: bool, status: str = "open") -> TicketEvent:
+    return event({EventKind.COMMENT_ADDED, EventKind.UPDATED}, status=status, comment=Comment("c1", "We are on it", public, "agent"))
+
+
+@pytest.mark.parametrize(
+    ("ticket", "started"),
+    [
+        (agent_reply(public=True), True),
+        (agent_reply(public=False), False),
+        (agent_reply(public=True, status="solved"), False),
+    ],
+)
+def test_a_public_agent_reply_starts_the_agents_next_update_deadline(ticket: TicketEvent, started: bool) -> None:
+    deadlines = {d.name: d for d in run(ticket).effects.deadlines}
+    assert ("next-update" in deadlines) == started
+    if started:
+        assert deadlines["next-update"].met_by == ("agent_reply", "solved")
+        assert deadlines["next-update"].due_at == datetime(2026, 3, 3, 16, 0, tzinfo=UTC)  # one business day
+
+
+@pytest.mark.parametrize(
+    ("tags", "asked"),
+    [
+        (("dispute",), True),
+        (("dispute", "root-cause-carrier"), False),
+        (("dispute", "root-cause"), True),  # the family is root-cause-<something>
+        (("billing",), False),
+    ],
+)
+def test_a_dispute_solved_without_a_root_cause_gets_a_note_asking_for_it(tags: tuple[str, ...], asked: bool) -> None:
+    result = run(event(SOLVED, status="solved", tags=tags))
+    notes = [n for n in result.effects.notes if "root-cause-note" in n.key]
+    assert bool(notes) == asked
+    assert all(not n.public for n in notes)
+
+
+def test_the_always_calendar_counts_every_hour_of_every_day() -> None:
+    from integration.core.calendars import parse_duration
+
+    friday_evening = datetime(2026, 3, 6, 22, 0, tzinfo=UTC)  # 19:00 in São Paulo
+    assert PACK.calendars["always"].add(friday_evening, parse_duration("1h business")) == friday_evening + timedelta(hours=1)
+    assert PACK.calendars["default"].add(friday_evening, parse_duration("1h business")) > friday_evening + timedelta(days=2)
