@@ -182,3 +182,59 @@ def test_the_always_calendar_counts_every_hour_of_every_day() -> None:
     friday_evening = datetime(2026, 3, 6, 22, 0, tzinfo=UTC)  # 19:00 in São Paulo
     assert PACK.calendars["always"].add(friday_evening, parse_duration("1h business")) == friday_evening + timedelta(hours=1)
     assert PACK.calendars["default"].add(friday_evening, parse_duration("1h business")) > friday_evening + timedelta(days=2)
+
+
+# ------------------------------------------------------------------- involve
+
+
+@pytest.mark.parametrize(
+    ("locale", "tags", "channel", "text", "owner", "involved", "note_start"),
+    [
+        ("pt-BR", ("vip",), "email", "Cobrança absurda, vou processar vocês", "management", "legal",
+         "ENVOLVIDO: Jurídico e Compliance, precisamos da sua participação nesta disputa"),
+        ("es-ES", (), "email", "Filtración de datos: hablaré con la prensa y mi abogado", "management", "legal",
+         "INVOLUCRADO: Legal y Cumplimiento, necesitamos tu participación"),
+        ("en-US", (), "twitter", "You charged me twice!! posting this on twitter", "marketing", "finance",
+         "INVOLVED: Finance, your input is needed on this dispute"),
+        ("pt-BR", (), "email", "Fui cobrado duas vezes, vou postar no Reclame Aqui", "marketing", "finance",
+         "ENVOLVIDO: Financeiro"),
+    ],
+)
+def test_involve_brings_a_department_in_without_moving_the_ticket(
+    locale: str, tags: tuple[str, ...], channel: str, text: str, owner: str, involved: str, note_start: str
+) -> None:
+    result = run(event({EventKind.CREATED}, locale, tags=tags, channel=channel, subject="", description=text))
+    assert result.effects.department == owner
+    assert f"dept-{involved}" in result.effects.add_tags
+    assert f"dd-checklist-dispute-{involved}" in result.effects.add_tags
+    body = note(result, "involve:")
+    assert body.startswith(note_start)
+    involve_notes = [n for n in result.effects.notes if n.key.startswith("involve:")]
+    assert [n.public for n in involve_notes] == [False]
+
+
+@pytest.mark.parametrize(
+    ("tags", "channel", "text"),
+    [
+        (("vip", "dept-legal"), "email", "I will sue you"),  # already involved
+        ((), "email", "You charged me twice"),  # a double charge, not in public: Finance owns it
+        (("vip",), "email", "You charged me twice"),  # a VIP without a legal threat
+    ],
+)
+def test_involve_does_not_repeat_or_overreach(tags: tuple[str, ...], channel: str, text: str) -> None:
+    result = run(event({EventKind.CREATED}, tags=tags, channel=channel, subject="", description=text))
+    assert not [n for n in result.effects.notes if n.key.startswith("involve:")]
+
+
+@pytest.mark.parametrize(
+    ("then", "problem"),
+    [
+        ("{involve: [nowhere]}", 'unknown department "nowhere"'),
+        ("{involve: 3}", "must be a department id or a list of them"),
+    ],
+)
+def test_involve_is_checked_when_the_rules_load(then: str, problem: str) -> None:
+    sources = {path.name: path.read_text(encoding="utf-8") for path in sorted(RULES.glob("*.yaml"))}
+    sources["99-probe.yaml"] = f"version: 1\nrules:\n  - id: probe\n    on: [created]\n    then: {then}\n"
+    _, problems = load_sources(sources)
+    assert any(problem in str(p) for p in problems), [str(p) for p in problems]
