@@ -238,3 +238,39 @@ def test_involve_is_checked_when_the_rules_load(then: str, problem: str) -> None
     sources["99-probe.yaml"] = f"version: 1\nrules:\n  - id: probe\n    on: [created]\n    then: {then}\n"
     _, problems = load_sources(sources)
     assert any(problem in str(p) for p in problems), [str(p) for p in problems]
+
+
+# ------------------------------------------------------------------- chargebacks
+
+
+@pytest.mark.parametrize(
+    ("locale", "tags", "text", "title"),
+    [
+        ("en-US", (), "I've already disputed it with my bank", "Chargeback: evidence for the card network"),
+        ("pt-BR", (), "Abri um chargeback no cartão", "Chargeback: evidências para a bandeira do cartão"),
+        ("es-ES", (), "Ya pedí el contracargo a mi banco", "Contracargo: evidencia para la red de la tarjeta"),
+        ("en-US", ("chargeback",), "Order 991", "Chargeback: evidence for the card network"),  # tagged by an agent
+    ],
+)
+def test_a_chargeback_is_its_own_case_with_the_networks_deadline_in_calendar_days(
+    locale: str, tags: tuple[str, ...], text: str, title: str
+) -> None:
+    result = run(event({EventKind.CREATED}, locale, tags=tags, subject="", description=text))
+    assert {"chargeback", "dd-chargeback", "dd-checklist-chargeback-evidence"} <= {*result.effects.add_tags, *tags}
+    assert note(result, "checklist:chargeback-evidence").startswith(title)
+    [deadline] = [d for d in result.effects.deadlines if d.name == "chargeback-response"]
+    friday = NOW  # whatever the day: 7 real days, weekends included
+    assert (deadline.due_at, deadline.calendar, deadline.met_by) == (friday + timedelta(days=7), None, ("solved",))
+
+
+def test_a_chargeback_is_opened_once() -> None:
+    result = run(event({EventKind.COMMENT_ADDED}, tags=("chargeback", "dd-chargeback", "dispute"), subject="", description="chargeback",
+                       comment=Comment("c2", "any news on my chargeback?", True, "customer")))
+    assert not [d for d in result.effects.deadlines if d.name == "chargeback-response"]
+
+
+def test_every_checklist_speaks_pt_es_and_en() -> None:
+    for checklist in PACK.checklists.values():
+        for language in ("en", "pt", "es"):
+            title, items = checklist.localized(language, "xx")
+            assert title and all(items), (checklist.id, language)
