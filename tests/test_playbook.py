@@ -274,3 +274,35 @@ def test_every_checklist_speaks_pt_es_and_en() -> None:
         for language in ("en", "pt", "es"):
             title, items = checklist.localized(language, "xx")
             assert title and all(items), (checklist.id, language)
+
+
+# ------------------------------------------------------------------- playbook steps in the checklists
+
+
+@pytest.mark.parametrize(
+    ("checklist", "language", "step"),
+    [
+        ("dispute-core", "en", "Never blame the customer"),
+        ("dispute-core", "pt", "Nunca culpar o cliente"),
+        ("dispute-core", "es", "No culpar nunca al cliente"),
+        ("dispute-core", "en", "When the mistake is ours, say so plainly"),
+        ("dispute-core", "pt", "Quando o erro for nosso"),
+        ("dispute-core", "es", "Cuando el error sea nuestro"),
+        ("dispute-core", "en", "Promise only what you can deliver"),
+        ("dispute-core", "pt", "Prometer só o que pode cumprir"),
+        ("dispute-core", "es", "Prometer solo lo que puedas cumplir"),
+        ("dispute-core", "en", "needs management's approval"),
+        ("dispute-core", "pt", "precisa da aprovação da diretoria"),
+        ("dispute-core", "es", "necesita la aprobación de la dirección"),
+        ("dispute-management", "en", "official closing statement"),
+        ("dispute-management", "pt", "nota oficial de encerramento"),
+        ("dispute-management", "es", "comunicado oficial de cierre"),
+        ("dispute-marketing", "en", "official closing statement"),
+        ("dispute-management", "en", "For a VIP, coordinate delivery"),
+        ("dispute-management", "pt", "Para um cliente VIP, coordenar entrega"),
+        ("dispute-management", "es", "Para un cliente VIP, coordinar la entrega"),
+    ],
+)
+def test_the_missing_playbook_steps_are_checklist_items(checklist: str, language: str, step: str) -> None:
+    _, items = PACK.checklists[checklist].localized(language, "en")
+    assert any(step in item for item in items), items
