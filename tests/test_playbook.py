@@ -306,3 +306,31 @@ def test_every_checklist_speaks_pt_es_and_en() -> None:
 def test_the_missing_playbook_steps_are_checklist_items(checklist: str, language: str, step: str) -> None:
     _, items = PACK.checklists[checklist].localized(language, "en")
     assert any(step in item for item in items), items
+
+
+# ------------------------------------------------------------------- no internal reference in public
+
+
+def test_public_comments_carry_their_reference_as_a_tag_never_in_the_text() -> None:
+    from dataclasses import replace
+
+    from integration.core.references import reference, sent_tag, with_references, without_applied
+
+    chat = event({EventKind.CREATED}, "es-ES", tags=(), channel="chat", subject="Cobro", description="Me cobraron dos veces, es una estafa")
+    written = with_references(run(chat), "d-1")
+    public = [n for n in written.effects.notes if n.public]
+    internal = [n for n in written.effects.notes if not n.public]
+    assert public and internal
+    assert all("dispute-desk ref" not in n.body and "dd:" not in n.body for n in public)
+    assert all("— dispute-desk ref dd:" in n.body for n in internal)
+    tags = [sent_tag(reference("zendesk", "d-1", n.key)) for n in public]
+    assert set(tags) <= set(written.effects.add_tags)
+
+    # A replay after the write landed: the ticket now carries the tag, so the reply is not sent again.
+    replayed = replace(written, event=replace(written.event, tags=(*written.event.tags, *tags)))
+    kept, dropped = without_applied(replayed, "d-1", set(), set())
+    assert [n.key for n in public] == [key for key in dropped if key in {n.key for n in public}]
+    assert not [n for n in kept.effects.notes if n.public]
+    # Another delivery's reply is not mistaken for this one.
+    other, _ = without_applied(replace(with_references(run(chat), "d-2"), event=replayed.event), "d-2", set(), set())
+    assert [n for n in other.effects.notes if n.public]
