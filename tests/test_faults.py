@@ -422,6 +422,37 @@ def test_a_lost_answer_on_a_note_without_marker_tag_is_caught_by_the_references(
     assert_nothing_doubled(desk.bot_bodies(41002), desk.checklist_titles(41002), BILLING_CHECKLISTS)
 
 
+UNGUARDED_REPLY_RULE = {
+    "id": "customer-comment-reply",
+    "description": "Every customer comment gets a public reply (test rule: no marker tag).",
+    "on": ["comment_added"],
+    "if": {"all": [{"comment_by": {"is": "customer"}}]},
+    "then": {"reply": "acknowledgement"},
+}
+
+
+def test_a_lost_answer_on_a_public_reply_is_caught_by_its_tag_and_the_customer_never_sees_a_reference(make_desk, tmp_path):
+    """A public reply carries no `dd:` reference in its text: the tag written with it is what
+    the retry finds on the ticket."""
+    desk = make_desk(api_timeout=1, rules_path=rules_with(UNGUARDED_REPLY_RULE, tmp_path))
+    desk.deliver(created_payload(41002, "reply-created"))
+    assert [s.event.status for s in desk.drain()] == [EventStatus.DONE]
+    desk.deliver(comment_payload(41002, "reply-comment", "Sigo esperando el reembolso, ya pasaron dos semanas."))
+    desk.fake.reset_log()
+    desk.fake.delay_next(2.5, method="PUT", path_contains="/tickets/41002")
+
+    first = desk.step()
+    assert first is not None and first.event.status == EventStatus.PENDING, first.event.last_error
+
+    [retry] = desk.drain()
+
+    assert retry.event.status == EventStatus.DONE, retry.event.last_error
+    assert retry.event.outcome["already_applied"] == ["reply:customer-comment-reply:acknowledgement"]
+    public = [c["body"] for c in desk.fake.comments(41002) if c.get("author_id") == BOT_ID and c["public"]]
+    assert len(public) == 1 and "dd:" not in public[0] and "dispute-desk ref" not in public[0]
+    assert [tag for tag in desk.fake.ticket(41002)["tags"] if tag.startswith("dd-sent-")]
+
+
 def test_a_write_whose_answer_is_lost_still_starts_the_first_response_deadline(make_desk):
     desk = make_desk(api_timeout=1)
     desk.deliver(created_payload(41003, "deadline-control"))
@@ -766,6 +797,23 @@ def test_jira_a_lost_answer_on_a_note_without_marker_is_caught_by_the_references
     assert len([t for t in texts if "customer-comment-note" in t]) == 1, texts
     references = Counter(ref for text in texts for ref in REFERENCE.findall(text))
     assert max(references.values()) == 1, texts
+
+
+def test_jira_a_lost_answer_on_a_public_reply_is_caught_by_its_label(make_jira_desk, tmp_path):
+    desk, issue = make_jira_desk(rules_path=rules_with(UNGUARDED_REPLY_RULE, tmp_path))
+    desk.deliver(jira_retarget(load_json(JIRA_DELIVERY), issue), "jira-reply-created")
+    assert [s.event.status for s in desk.drain()] == [EventStatus.DONE]
+    desk.deliver(jira_retarget(load_json(JIRA_COMMENT), issue), "jira-reply-comment")
+    desk.fake.reset_log()
+    desk.fake.delay_next(2.5, method="PUT", path_contains="/issue/")
+
+    steps = desk.drain()
+
+    assert [s.event.status for s in steps] == [EventStatus.PENDING, EventStatus.DONE], [s.event.last_error for s in steps]
+    assert steps[-1].event.outcome["already_applied"] == ["reply:customer-comment-reply:acknowledgement"]
+    assert len(desk.puts()) == 1
+    replies = [t for t in desk.our_texts("DD-7") if "case #DD-7" in t or "caso #DD-7" in t]
+    assert len(replies) == 1 and not REFERENCE.findall(replies[0]), replies
 
 
 def test_jira_a_worker_that_stalls_past_its_lease_before_writing_writes_nothing(make_jira_desk):

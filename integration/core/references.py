@@ -43,7 +43,7 @@ def with_references(plan: Plan, delivery_id: str) -> Plan:
         ref = reference(plan.event.platform, delivery_id, note.key)
         if note.public:
             notes.append(note)
-            if sent_tag(ref) not in tags:
+            if sent_tag(ref) not in tags and sent_tag(ref) not in plan.event.tags:  # a replay adds nothing
                 tags.append(sent_tag(ref))
         else:
             notes.append(replace(note, body=f"{note.body}\n\n— dispute-desk ref {ref}"))
