@@ -334,3 +334,10 @@ def test_public_comments_carry_their_reference_as_a_tag_never_in_the_text() -> N
     # Another delivery's reply is not mistaken for this one.
     other, _ = without_applied(replace(with_references(run(chat), "d-2"), event=replayed.event), "d-2", set(), set())
     assert [n for n in other.effects.notes if n.public]
+
+
+def test_a_dispute_reopened_again_goes_to_legal_on_the_round_the_clock_calendar() -> None:
+    saturday = datetime(2026, 3, 7, 15, 0, tzinfo=UTC)
+    reopened = event({EventKind.REOPENED, EventKind.STATUS_CHANGED}, tags=("dispute", "reopened-once"))
+    [deadline] = plan(reopened, PACK, saturday).effects.deadlines
+    assert (deadline.name, deadline.calendar, deadline.due_at) == ("first-response", "always", saturday + timedelta(hours=4))
