@@ -263,7 +263,7 @@ BOT_ID = 7700001
 AGENT_ID = "13579246801357"
 TICKET_ID = 35436
 DUE_IN = 3  # seconds: the rewritten first-response deadline
-FIRST_RESPONSE = re.compile(r"(name: first-response, within: )\d+h business, calendar: default")
+FIRST_RESPONSE = re.compile(r"(name: first-response, within: )\d+h business, calendar: (?:default|always)")
 EXTRA_RULES = """\
 version: 1
 rules:

@@ -341,3 +341,25 @@ def test_a_dispute_reopened_again_goes_to_legal_on_the_round_the_clock_calendar(
     reopened = event({EventKind.REOPENED, EventKind.STATUS_CHANGED}, tags=("dispute", "reopened-once"))
     [deadline] = plan(reopened, PACK, saturday).effects.deadlines
     assert (deadline.name, deadline.calendar, deadline.due_at) == ("first-response", "always", saturday + timedelta(hours=4))
+
+
+FRIDAY_EVENING = datetime(2026, 3, 6, 23, 0, tzinfo=UTC)  # 20:00 in São Paulo, after hours
+ROUND_THE_CLOCK = [
+    # (what the customer wrote, tags, the owner, hours to the first response, its calendar)
+    ("Vou colocar no Reclame Aqui, ninguém resolve meu problema com a cobrança", (), "marketing", 1, "always"),
+    ("Meu advogado vai entrar com um processo contra vocês", (), "legal", 2, "always"),
+    ("Fui cobrado duas vezes e quero o estorno", ("vip",), "management", 1, "always"),
+    ("Fui cobrado duas vezes e quero o estorno", (), "finance", None, "default"),
+]
+
+
+@pytest.mark.parametrize(("text", "tags", "owner", "hours", "calendar"), ROUND_THE_CLOCK, ids=["public", "legal-threat", "vip", "finance"])
+def test_crises_public_complaints_and_legal_threats_run_round_the_clock(text: str, tags: tuple[str, ...], owner: str, hours: int | None, calendar: str) -> None:
+    created = event({EventKind.CREATED}, "pt-BR", description=text, tags=tags)
+    result = plan(created, PACK, FRIDAY_EVENING)
+    [deadline] = [d for d in result.effects.deadlines if d.name == "first-response"]
+    assert (result.effects.department, deadline.calendar) == (owner, calendar)
+    if hours is not None:  # 24/7: due the same night, not on Monday
+        assert deadline.due_at == FRIDAY_EVENING + timedelta(hours=hours)
+    else:  # business hours: nothing counts until Monday 09:00 in São Paulo
+        assert deadline.due_at > datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
