@@ -80,20 +80,30 @@ def environment(tmp_path: Path, port: int) -> dict[str, str]:
     return env
 
 
-def procfile_web(port: int) -> list[str]:
-    """The Procfile's `web` command, bound to the loopback interface instead of every one."""
+def procfile_web(bind: str) -> list[str]:
+    """The Procfile's `web` command, bound to `bind` instead of every interface."""
     line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
-    command = line.removeprefix("web:").strip().replace("${PORT:-8000}", str(port)).replace("0.0.0.0", "127.0.0.1")
+    command = line.removeprefix("web:").strip().replace("0.0.0.0:${PORT:-8000}", bind)
     return shlex.split(command)
 
 
 @pytest.fixture(params=["serve", "procfile-web"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[int]:
-    port = free_port()
-    command = [str(CONSOLE_SCRIPT), "serve", "--port", str(port)] if request.param == "serve" else procfile_web(port)
+    # gunicorn takes a socket bound here (`fd://`), so no other process can take its port between
+    # choosing it and binding it; `serve` binds the port it is given.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    port = listener.getsockname()[1]
+    if request.param == "serve":
+        listener.close()
+        command, fds = [str(CONSOLE_SCRIPT), "serve", "--port", str(port)], ()
+    else:
+        command, fds = procfile_web(f"fd://{listener.fileno()}"), (listener.fileno(),)
     log_path = tmp_path / "server.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=environment(tmp_path, port), stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env=environment(tmp_path, port), stdout=log, stderr=subprocess.STDOUT, pass_fds=fds)
+    listener.close()  # gunicorn holds its own copy
     try:
         def up() -> bool:
             assert process.poll() is None, f"{command} exited with {process.returncode}:\n{log_path.read_text()}"
