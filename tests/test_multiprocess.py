@@ -46,7 +46,7 @@ import requests
 from sqlalchemy import create_engine, func, literal_column, select, text
 from sqlalchemy.engine import Engine, make_url
 
-from integration.core.references import reference, references_in
+from integration.core.references import reference, references_in, sent_references
 from integration.core.ruleset import RuleSet
 from integration.runtime.rulefiles import load_ruleset
 from integration.runtime.store import connect, create_schema, inbox
@@ -505,10 +505,13 @@ def check_tickets(account: Account, by_ticket: dict[str, list[Any]], step_of: di
             for note in json.loads(row.outcome or "{}").get("notes", [])
         }
         state, ours = tickets[ticket.id]
-        refs = [ref for comment in ours for ref in sorted(references_in([comment["body"]]))]
+        # Internal notes carry their reference in the text; a public comment, as a dd-sent- tag.
+        internal = [comment for comment in ours if not comment["public"]]
+        refs = [ref for comment in internal for ref in sorted(references_in([comment["body"]]))] + sorted(sent_references(state["tags"]))
         assert not [ref for ref, n in Counter(refs).items() if n > 1], f"{ticket.key}: a note was written twice: {Counter(refs)}"
         assert set(refs) == set(recorded), f"{ticket.key}: on the ticket {sorted(set(refs))}, recorded by its events {sorted(recorded)}"
-        steps = [max(recorded[ref] for ref in references_in([comment["body"]])) for comment in ours]
+        assert not [c for c in ours if c["public"] and references_in([c["body"]])], f"{ticket.key}: a reference shown to the customer"
+        steps = [max(recorded[ref] for ref in references_in([comment["body"]])) for comment in internal]
         assert steps == sorted(steps), f"{ticket.key}: written out of delivery order (steps {steps})"
         found = [ident for c in ours for line in c["body"].splitlines() for ident, names in titles.items() if line.strip() in names]
         assert found == list(CHECKLISTS_IN_ORDER), f"{ticket.key}: checklists {found}; expected each of {CHECKLISTS_IN_ORDER} once, in this order"

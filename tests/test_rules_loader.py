@@ -147,7 +147,7 @@ CASES = [
             'rules/test.yaml:3:12: checklists.other.title: must have a text in the default language "en" (settings.default_language) (got only pt)',
             'rules/test.yaml:5:21: checklists.other.items[0].fr: unknown key "fr" (expected one of: en, pt, es)',
             'rules/test.yaml:7:9: rules[0].id: must be an id of lower-case letters, digits and dashes (got "R1")',
-            'rules/test.yaml:9:30: rules[0].then.stop: unknown action "stop" (expected one of: checklist, deadline, cancel_deadline, note, reply, request_feedback, route, escalate, add_tags, remove_tags, priority, transition)',
+            'rules/test.yaml:9:30: rules[0].then.stop: unknown action "stop" (expected one of: checklist, deadline, cancel_deadline, involve, note, reply, request_feedback, route, escalate, add_tags, remove_tags, priority, transition)',
         ],
         id='checklist-lang',
     ),
