@@ -125,6 +125,21 @@ def make_app(database_url: str) -> Iterator[AppFactory]:
         app.extensions["dispute_desk"].engine.dispose()
 
 
+# The suite runs on two workers (pytest-xdist, `--dist loadgroup`). Tests that start processes,
+# servers or a browser, or that measure waits, run one after another on one worker, so two of them
+# never compete for the machine's two cores; every other test is spread over both.
+SERIAL_MODULES = frozenset({
+    "test_crash", "test_multiprocess", "test_soak", "test_slow_clients", "test_serve", "test_start_outage",
+    "test_db_contention", "test_faults", "test_deadlines", "test_feedback_browser", "test_rule_bombs", "test_poison",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in SERIAL_MODULES:
+            item.add_marker(pytest.mark.xdist_group("serial"))
+
+
 # ---- signing -----------------------------------------------------------------------------
 
 
