@@ -131,6 +131,7 @@ def make_app(database_url: str) -> Iterator[AppFactory]:
 SERIAL_MODULES = frozenset({
     "test_crash", "test_multiprocess", "test_soak", "test_slow_clients", "test_serve", "test_start_outage",
     "test_db_contention", "test_faults", "test_deadlines", "test_feedback_browser", "test_rule_bombs", "test_poison",
+    "test_start_together",
 })
 
 

@@ -16,7 +16,7 @@ from integration.runtime.connections import Connections
 from integration.runtime.inbox import Inbox
 from integration.runtime.metrics import Metrics
 from integration.runtime.rulefiles import load_ruleset, rule_files
-from integration.runtime.store import connect, create_schema, is_postgres
+from integration.runtime.store import connect, create_schema, is_postgres, one_migration_at_a_time
 
 log = logging.getLogger("dispute_desk.rules")
 
@@ -85,7 +85,8 @@ def prepare_schema(engine: Engine) -> None:
     """SQLite (one machine) migrates itself at start. On PostgreSQL, shared by many
     processes, migrating is a deliberate step: refuse to run against an old schema."""
     if not is_postgres(engine):
-        create_schema(engine)
+        with one_migration_at_a_time(engine):
+            create_schema(engine)
         return
     from integration.runtime.migrations import current, head
 

@@ -5,6 +5,7 @@ Times are stored as naive UTC on both engines, and handed out aware.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -236,6 +237,23 @@ def writing(engine: Engine) -> Iterator[Connection]:
         connection.execution_options(**{_IMMEDIATE: True})
         with connection.begin():
             yield connection
+
+
+@contextmanager
+def one_migration_at_a_time(engine: Engine) -> Iterator[None]:
+    """Processes that start together on one SQLite file (gunicorn's workers) migrate it one
+    after another: two at once make one fail with "database is locked", and gunicorn stops
+    every worker when one fails to boot. A lock file beside the database, held while migrating."""
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    descriptor = os.open(f"{database}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def create_schema(engine: Engine) -> None:
