@@ -86,7 +86,9 @@ def _start_workers(app: Flask, count: int, stop: threading.Event) -> list[thread
         threading.Thread(target=clock.run, args=(services.engine, services.inbox, stop, services.config.clock_tick), name="clock", daemon=True),
     ]
     threads.append(threading.Thread(target=start_when_connected, args=(services, adapters, count, stop, threads), name="connector", daemon=True))
-    for thread in threads:  # the connector appends the workers to `threads`
+    # A snapshot: the connector appends (and starts) the workers, possibly before this loop ends.
+    starting = tuple(threads)
+    for thread in starting:
         thread.start()
     return threads
 
