@@ -3,11 +3,12 @@
     python scripts/split_corpus.py           # writes tests/corpus/train.jsonl and heldout.jsonl
     python scripts/split_corpus.py --check   # exit 1 if the files differ from what it would write
 
-`tests/corpus/messages.jsonl` stays the whole corpus. Each stratum (language, dispute,
-department) is ordered by a keyed hash of the message id, and its first 40 % (rounded) is held
-out: the same corpus always gives the same split, adding a message moves no other message
-between parts unless its stratum's rounded share changes, and every language and department
-is in both parts in the same proportions.
+`tests/corpus/messages.jsonl` stays the whole corpus, and each line records its `part`
+(`train` or `heldout`) once it has one: a message never changes part, so adding messages
+never moves a message the rules were tuned on into the held-out part. Lines without a part
+(new ones) get one here: within each stratum (language, dispute, department) of the new lines,
+ordered by a keyed hash of the message id, the first 40 % (rounded) are held out, so every
+language and department is in both parts in about the same proportions.
 
 The held-out part is what the evaluation test scores: never tune rules, cue lists or weights on
 it (nor on messages.jsonl, which contains it). Tune on train.jsonl only.
@@ -36,16 +37,28 @@ def _rank(row: dict[str, Any]) -> str:
     return hashlib.sha256(f"{SEED}:{row['id']}".encode()).hexdigest()
 
 
-def split(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(train, held out), each in the corpus's own order."""
+PARTS = ("train", "heldout")
+
+
+def assign_parts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows, each with its `part`: kept where it has one, given by stratum where not."""
     strata: dict[tuple[str, bool, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        strata[stratum(row)].append(row)
+        if row.get("part") not in (None, *PARTS):
+            raise SystemExit(f"{row['id']}: part must be one of {', '.join(PARTS)}, not {row['part']!r}")
+        if row.get("part") is None:
+            strata[stratum(row)].append(row)
     held_out: set[str] = set()
     for members in strata.values():
         count = round(len(members) * HELD_OUT_SHARE)
         held_out.update(row["id"] for row in sorted(members, key=_rank)[:count])
-    return [r for r in rows if r["id"] not in held_out], [r for r in rows if r["id"] in held_out]
+    return [{**row, "part": row.get("part") or ("heldout" if row["id"] in held_out else "train")} for row in rows]
+
+
+def split(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(train, held out), each in the corpus's own order, without the `part` field."""
+    parted = assign_parts(rows)
+    return tuple([{k: v for k, v in row.items() if k != "part"} for row in parted if row["part"] == part] for part in PARTS)  # type: ignore[return-value]
 
 
 def as_jsonl(rows: list[dict[str, Any]]) -> str:
@@ -59,12 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lines = (args.corpus / "messages.jsonl").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines if line.strip()]
-    parts = dict(zip(("train.jsonl", "heldout.jsonl"), map(as_jsonl, split(rows)), strict=True))
+    parts = {"messages.jsonl": as_jsonl(assign_parts(rows))}
+    parts |= dict(zip(("train.jsonl", "heldout.jsonl"), map(as_jsonl, split(rows)), strict=True))
     if args.check:
-        stale = [name for name, text in parts.items() if not (args.corpus / name).is_file() or (args.corpus / name).read_text(encoding="utf-8") != text]
+        unparted = [row["id"] for row in rows if "part" not in row]
+        if unparted:
+            print(f"{args.corpus / 'messages.jsonl'}: {len(unparted)} lines have no part yet ({', '.join(unparted[:5])}...): run scripts/split_corpus.py", file=sys.stderr)
+        stale = [name for name, text in parts.items() if name != "messages.jsonl" and (not (args.corpus / name).is_file() or (args.corpus / name).read_text(encoding="utf-8") != text)]
         for name in stale:
             print(f"{args.corpus / name} is not the split of messages.jsonl: run scripts/split_corpus.py", file=sys.stderr)
-        return 1 if stale else 0
+        return 1 if stale or unparted else 0
     for name, text in parts.items():
         (args.corpus / name).write_text(text, encoding="utf-8")
         print(f"{args.corpus / name}: {text.count(chr(10))} messages")

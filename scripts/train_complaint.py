@@ -21,62 +21,33 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from complaint_vocabulary import KINDS, cues, topics
+from cue_training import LANGUAGES, ROOT, TRAIN, Example, data_file, examples, frequent_ngrams, read_rows, rounded
 
-from integration.core.matching.complaint import CueModel, words
+from integration.core.matching.complaint import CueModel
 
-LANGUAGES = ("en", "es", "pt")
-TRAIN = ROOT / "tests" / "corpus" / "train.jsonl"
 OUT = ROOT / "integration" / "core" / "matching" / "complaint_cues.json"
-MIN_TEXTS = 4  # a word or pair in fewer training texts of its language is not a candidate
 C = 2.0  # inverse regularisation strength (chosen by cross-validation on the training part)
 L1_RATIO = 0.5
-DIGITS = 2
-PLACEHOLDER = re.compile(r"\[[^\]\s]{1,20}\]")
-# Words that carry no grievance or request on their own: a pair made only of them is no cue.
-FUNCTION_WORDS = {
-    "en": "a an the and or but of to in on at for with from by as is are was were be been it its this "
-    "that i me my you your we our they them he she his her so if just have has had do did will",
-    "pt": "a o as os um uma de do da dos das em no na nos nas e que para pra por com se me meu minha "
-    "seu sua eu ele ela foi ser ter tem mais mas ao aos isso esse essa este esta pela pelo pelas pelos num numa lhe",
-    "es": "el la los las un una de del al en y que para por con se me mi mis su sus yo es lo le les "
-    "a o pero mas muy este esta eso ese esa fue ser hay unos unas",
-}
-
-
-@dataclass(frozen=True)
-class Example:
-    language: str
-    words: tuple[str, ...]
-    dispute: bool
+ABOUT = (
+    "Complaint cues and weights per language, written by scripts/train_complaint.py; "
+    "score = logistic(bias + sum of the weights of the cues found). Do not edit by hand: retrain."
+)
 
 
 def read_examples(path: Path) -> list[Example]:
-    if "heldout" in path.name:
-        raise SystemExit(f"{path}: the held-out part is never used for training")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [Example(row["lang"], tuple(words(_unplaceholdered(row["text"]))), bool(row["dispute"])) for row in rows]
-
-
-def _unplaceholdered(text: str) -> str:
-    """The corpus replaced handles, links and numbers by `[user]`, `[url]`, `[número]`: the
-    service never sees those words (it drops handles, links and numbers), so neither does training."""
-    return PLACEHOLDER.sub(" ", text)
+    return examples(read_rows(path), lambda row: bool(row["dispute"]))
 
 
 def curated(language: str) -> dict[str, str]:
@@ -89,18 +60,11 @@ def curated(language: str) -> dict[str, str]:
     return kinds
 
 
-def frequent_ngrams(examples: Iterable[Example], language: str, taken: set[str]) -> list[str]:
-    function_words = set(FUNCTION_WORDS[language].split())
+def candidates_of(examples: Sequence[Example], language: str, taken: set[str]) -> list[str]:
+    """Frequent words and pairs, never a topic word alone (it says whose ticket it is, not that
+    there is a dispute)."""
     topic = CueModel(0.0, dict.fromkeys(topics(language), 0.0))
-    counts: Counter[str] = Counter()
-    for example in examples:
-        if example.language != language:
-            continue
-        text = example.words
-        grams = set(text) | {f"{a} {b}" for a, b in pairwise(text)}
-        counts.update(gram for gram in grams if not set(gram.split()) <= function_words and len(gram) > 2)
-    frequent = (gram for gram, count in counts.items() if count >= MIN_TEXTS and gram not in taken)
-    return sorted(gram for gram in frequent if " " in gram or not topic.found([gram]))
+    return frequent_ngrams(examples, language, taken, keep=lambda gram: " " in gram or not topic.found([gram]))
 
 
 @dataclass
@@ -118,7 +82,7 @@ class Features:
         columns: list[tuple[str, str]] = []
         finders = {}
         for language in LANGUAGES:
-            candidates = sorted(kinds_of[language]) + frequent_ngrams(examples, language, set(kinds_of[language]))
+            candidates = sorted(kinds_of[language]) + candidates_of(examples, language, set(kinds_of[language]))
             columns += [(language, cue) for cue in candidates]
             finders[language] = CueModel(0.0, dict.fromkeys(candidates, 0.0))
         return cls(kinds_of, columns, finders)
@@ -141,7 +105,7 @@ def fit(examples: Sequence[Example]) -> dict[str, dict[str, object]]:
     """The data file's `languages`: per language a bias and each cue's weight (its kind's
     weight plus its own), rounded; cues whose weight rounds to zero are left out."""
     features = Features.build(examples)
-    labels = np.array([example.dispute for example in examples])
+    labels = np.array([example.label for example in examples])
     regression = LogisticRegression(C=C, l1_ratio=L1_RATIO, solver="saga", max_iter=20000, tol=1e-7, random_state=0)
     regression.fit(features.matrix(examples), labels)
     weights = regression.coef_[0]
@@ -153,26 +117,16 @@ def fit(examples: Sequence[Example]) -> dict[str, dict[str, object]]:
         cue_weights = {}
         for (cue_language, cue), own in zip(features.columns, weights[offset:], strict=True):
             kind = features.kinds_of[language].get(cue)
-            weight = round(float(own + (kind_weight[kind] if kind else 0.0)), DIGITS) + 0.0
+            weight = rounded(own + (kind_weight[kind] if kind else 0.0))
             if cue_language == language and weight != 0.0:
                 cue_weights[cue] = weight
-        languages[language] = {"bias": round(bias, DIGITS) + 0.0, "cues": dict(sorted(cue_weights.items()))}
+        languages[language] = {"bias": rounded(bias), "cues": dict(sorted(cue_weights.items()))}
     return languages
-
-
-def data_file(languages: dict[str, dict[str, object]], trained_on: str) -> str:
-    document = {
-        "about": "Complaint cues and weights per language, written by scripts/train_complaint.py; "
-        "score = logistic(bias + sum of the weights of the cues found). Do not edit by hand: retrain.",
-        "trained_on": trained_on,
-        "languages": languages,
-    }
-    return json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
 def cross_validate(examples: Sequence[Example], folds: int = 5, threshold: float = 0.5) -> dict[str, dict[str, float]]:
     """Each fold is scored by a model fitted (candidates included) on the other folds only."""
-    strata = [f"{example.language}:{example.dispute}" for example in examples]
+    strata = [f"{example.language}:{example.label}" for example in examples]
     predicted: list[bool] = [False] * len(examples)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     for train_rows, test_rows in splitter.split(np.zeros(len(examples)), strata):
@@ -180,7 +134,7 @@ def cross_validate(examples: Sequence[Example], folds: int = 5, threshold: float
         for i in test_rows:
             text = " ".join(examples[i].words)
             predicted[i] = models[examples[i].language].score(text).value >= threshold
-    return {language: _figures([(e.dispute, p) for e, p in zip(examples, predicted, strict=True) if e.language == language]) for language in LANGUAGES}
+    return {language: _figures([(e.label, p) for e, p in zip(examples, predicted, strict=True) if e.language == language]) for language in LANGUAGES}
 
 
 def _figures(pairs: list[tuple[bool, bool]]) -> dict[str, float]:
@@ -205,15 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(cross_validate(examples), indent=1))
         return 0
     languages = fit(examples)
-    args.out.write_text(data_file(languages, _shown(args.train)), encoding="utf-8")
+    args.out.write_text(data_file(ABOUT, args.train, {"languages": languages}), encoding="utf-8")
     counts = ", ".join(f"{lang} {len(part['cues'])}" for lang, part in languages.items())  # type: ignore[arg-type]
     print(f"wrote {args.out} (cues: {counts})")
     return 0
-
-
-def _shown(path: Path) -> str:
-    resolved = path.resolve()
-    return resolved.relative_to(ROOT).as_posix() if resolved.is_relative_to(ROOT) else path.name
 
 
 if __name__ == "__main__":

@@ -70,14 +70,35 @@ def test_the_split_files_are_what_the_script_makes_of_the_whole_corpus():
     assert result.returncode == 0, result.stderr
 
 
-def test_the_split_holds_out_40_percent_of_every_language_dispute_and_department():
-    def strata(name: str) -> Counter[tuple[str, bool, str]]:
+def test_each_batch_holds_out_40_percent_of_every_language_dispute_and_department():
+    def batch(row: dict) -> int:
+        return 1 if int(row["id"].split("-")[1]) < 200 else 2  # ids 201 and up are the second batch
+
+    def strata(name: str) -> Counter[tuple[int, str, bool, str]]:
         rows = [json.loads(line) for line in (CORPUS / name).read_text(encoding="utf-8").splitlines()]
-        return Counter((row["lang"], row["dispute"], row["department"] or "") for row in rows)
+        return Counter((batch(row), row["lang"], row["dispute"], row["department"] or "") for row in rows)
 
     whole, held_out, train = strata("messages.jsonl"), strata("heldout.jsonl"), strata("train.jsonl")
     assert whole == held_out + train
     assert {key: held_out[key] for key in whole} == {key: round(count * 0.4) for key, count in whole.items()}
+
+
+def test_a_line_keeps_its_part_when_new_lines_are_added(tmp_path: Path):
+    def line(number: int, part: str | None = None) -> dict:
+        row = {"id": f"en-{number:03}", "lang": "en", "text": f"message {number}", "dispute": False, "department": None, "also": [], "source": "written", "written": True}
+        return row | ({"part": part} if part else {})
+
+    # every old line in the part a fresh split would not give it
+    old = [line(n, "train") for n in range(1, 6)] + [line(n, "heldout") for n in range(6, 11)]
+    write(tmp_path / "messages.jsonl", old + [line(n) for n in range(11, 21)])
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "split_corpus.py"), "--corpus", str(tmp_path)], check=False, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    rows = [json.loads(text) for text in (tmp_path / "messages.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rows[:10] == old
+    assert Counter(row["part"] for row in rows[10:]) == {"heldout": 4, "train": 6}
+    held_out = [json.loads(text)["id"] for text in (tmp_path / "heldout.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert held_out == [row["id"] for row in rows if row["part"] == "heldout"]
+    assert "part" not in json.loads((tmp_path / "train.jsonl").read_text(encoding="utf-8").splitlines()[0])
 
 
 def test_the_stale_split_is_named(tmp_path):
@@ -91,7 +112,8 @@ def test_the_stale_split_is_named(tmp_path):
     write(folder / "messages.jsonl", [*rows, {**rows[0], "id": "en-5"}])
     stale = subprocess.run([*script, "--check"], check=False, capture_output=True, text=True, timeout=60)
     assert stale.returncode == 1
-    assert "is not the split of messages.jsonl: run scripts/split_corpus.py" in stale.stderr
+    assert "messages.jsonl: 6 lines have no part yet (en-0, en-1, en-2, en-3, en-4...): run scripts/split_corpus.py" in stale.stderr
+    assert "train.jsonl is not the split of messages.jsonl: run scripts/split_corpus.py" in stale.stderr
 
 
 # ---- the format an admin exports tickets into ------------------------------------------------
@@ -351,3 +373,19 @@ def test_a_rule_without_conditions_is_its_own_cue():
     cue = RuleCue("billing", ("text words …fatura…",))
     assert cue.describe() == "billing: text words …fatura…"
     assert RuleCue("always", ()).describe() == "always: matched (no condition)"
+
+
+@pytest.mark.parametrize(
+    "expected, shown",
+    [
+        (["a", "b", "c", "d"], "['a', 'b', 'c', 'd']"),  # a short list is shown whole
+        ([f"phrase {n}" for n in range(30)], "[30 phrases]"),  # a long one by its size: the cue is what was seen
+        (0.6, "0.6"),
+    ],
+)
+def test_a_cue_names_what_was_seen_not_the_whole_list_it_was_among(expected, shown):
+    from integration.core.evaluation.verdicts import _cue
+    from integration.core.plan import ConditionResult
+
+    result = ConditionResult("rules[0].if.all[0]", "text", "stems", expected, "cobraram ~ cobrar (stem)", True)
+    assert _cue(result) == f"text stems {shown} (saw 'cobraram ~ cobrar (stem)')"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from integration.core.matching import complaint
+from integration.core.matching import complaint, topic
 from integration.core.plan import Plan, RuleTrace
 from integration.core.templates import plain
 
@@ -17,6 +17,7 @@ def as_text(plan: Plan) -> str:
         f"Event: {event.platform} ticket {event.ticket_id}: {kinds} ({event.source_type or 'unknown type'})",
         f"Status: {event.status or '-'}   Priority: {event.priority or '-'}   Tags: {', '.join(event.tags) or '-'}",
         _complaint_line(plan),
+        _topic_line(plan),
         "",
         "Rules:",
     ]
@@ -39,6 +40,17 @@ def _complaint_line(plan: Plan) -> str:
     found = _complaint(plan)
     cues = ", ".join(f"{cue} {weight:+.2f}" for cue, weight in found.top(TOP_CUES)) or "no cue found"
     return f"Complaint: {found.value:.2f} ({plan.language}: {cues})"
+
+
+def _topic(plan: Plan) -> topic.Topic:
+    return topic.topic(plan.event.text, plan.language)
+
+
+def _topic_line(plan: Plan) -> str:
+    found = _topic(plan)
+    cues = ", ".join(f"{cue} {weight:+.2f}" for cue, weight in found.top(TOP_CUES)) or "no cue found"
+    others = ", ".join(f"{department} {p:.2f}" for department, p in found.probabilities[1:3])
+    return f"Topic: {found.department} {found.probability:.2f} ({cues}; next: {others})"
 
 
 def _trace_lines(trace: RuleTrace) -> list[str]:
@@ -82,9 +94,16 @@ def _effect_lines(plan: Plan) -> list[str]:
 
 def as_dict(plan: Plan) -> dict[str, Any]:
     found = _complaint(plan)
+    about = _topic(plan)
     return {
         **plan.summary(),
         "complaint": {"score": found.value, "language": plan.language, "cues": [[cue, weight] for cue, weight in found.top(TOP_CUES)]},
+        "topic": {
+            "department": about.department,
+            "probability": about.probability,
+            "cues": [[cue, weight] for cue, weight in about.top(TOP_CUES)],
+            "probabilities": dict(about.probabilities),
+        },
         "rules": [
             {
                 "rule": t.rule_id,

@@ -11,7 +11,7 @@ from typing import Any
 
 from integration.core.conditions.operators import INVALID, OPERATORS, Operator
 from integration.core.events import LANGUAGES, PLATFORMS, PRIORITIES, STATUSES, TicketEvent
-from integration.core.matching import complaint, language
+from integration.core.matching import complaint, language, topic
 from integration.core.matching import text as textmatch
 from integration.core.matching.forms import FORM_LANGUAGES, text_index
 from integration.core.matching.phrases import PhraseMatcher
@@ -69,6 +69,10 @@ class Facts:
     def complaint(self) -> complaint.Score:
         return complaint.score(self.text, self.language)
 
+    @cached_property
+    def topic(self) -> topic.Topic:
+        return topic.topic(self.text, self.language)
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -105,6 +109,8 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("deadline", "enum", lambda f: f.event.deadline, ref="deadline"),
         FieldSpec("rating", "number", lambda f: f.event.rating),
         FieldSpec("complaint", "number", lambda f: f.complaint.value),
+        FieldSpec("topic", "enum", lambda f: f.topic.department, topic.DEPARTMENTS),
+        FieldSpec("topic_probability", "number", lambda f: f.topic.probability),
     )
 }
 CUSTOM_PREFIX = "custom."

@@ -52,7 +52,17 @@ def _is_cue(result: ConditionResult) -> bool:
 def _cue(result: ConditionResult) -> str:
     if result.operator in ("words", "matches") and isinstance(result.actual, str) and result.actual.startswith("…"):
         return f"{result.field} {result.operator} {result.actual}"
-    return f"{result.field} {result.operator} {result.expected!r} (saw {result.actual!r})"
+    return f"{result.field} {result.operator} {_expected(result.expected)} (saw {result.actual!r})"
+
+
+LISTED_AT_MOST = 4
+
+
+def _expected(expected: object) -> str:
+    """A word list is named by its size: the cue is what was seen, not the 60 phrases it was among."""
+    if isinstance(expected, list) and len(expected) > LISTED_AT_MOST:
+        return f"[{len(expected)} phrases]"
+    return repr(expected)
 
 
 def _router(plan: Plan, ruleset: RuleSet) -> str | None:

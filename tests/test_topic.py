@@ -1,0 +1,167 @@
+"""The topic scorer (whose problem a message is about): the arithmetic on a small hand-made
+model, the shipped data file and the training that wrote it, and `topic` in rules and explain.
+
+Language quality is not asserted here on sentences written for it: that is measured on the
+labelled corpus (tests/test_evaluation.py)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from integration.core import explain
+from integration.core.engine import plan
+from integration.core.events import Requester
+from integration.core.matching import topic
+from integration.core.matching.topic import DEPARTMENTS, TopicModel, load
+from integration.core.rules.loader import load_sources
+from tests.test_engine import NOW, event, one_condition, ruleset
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "integration" / "core" / "matching" / "topic_cues.json"
+
+SMALL = TopicModel(
+    dict.fromkeys(DEPARTMENTS, 0.0) | {"management": 0.5},
+    {
+        "cobr*": {"finance": 2.0},
+        "fatura": {"finance": 1.0, "engineering": -0.5},
+        "nao ~ cheg*": {"logistics": 2.5},
+        "app": {"engineering": 1.5, "product": 0.5},
+        "reclame aqui": {"marketing": 3.0},
+    },
+)
+
+
+def softmax(totals: dict[str, float]) -> dict[str, float]:
+    whole = sum(math.exp(value) for value in totals.values())
+    return {department: math.exp(value) / whole for department, value in totals.items()}
+
+
+@pytest.mark.parametrize(
+    "text, department, totals",
+    [
+        # no cue: the biases decide
+        ("bom dia", "management", {"management": 0.5}),
+        # one cue, in any of its forms
+        ("Me cobraram duas vezes", "finance", {"management": 0.5, "finance": 2.0}),
+        # cues add up per department; a weight against one department counts too
+        ("cobrança na fatura do app", "finance", {"management": 0.5, "finance": 3.0, "engineering": 1.0, "product": 0.5}),
+        ("o pedido não me chegou", "logistics", {"management": 0.5, "logistics": 2.5}),
+        ("Vou postar no Reclame-Aqui", "marketing", {"management": 0.5, "marketing": 3.0}),
+        # handles and links are never cues
+        ("@app_loja https://app.example/cobranca", "management", {"management": 0.5}),
+    ],
+)
+def test_the_department_is_the_softmax_winner_of_bias_plus_cue_weights(text: str, department: str, totals: dict[str, float]) -> None:
+    found = SMALL.topic(text)
+    expected = softmax(dict.fromkeys(DEPARTMENTS, 0.0) | totals)
+    assert found.department == department
+    assert found.probability == round(expected[department], 4)
+    assert dict(found.probabilities) == pytest.approx({d: round(p, 4) for d, p in expected.items()})
+    assert [d for d, _ in found.probabilities] == sorted(expected, key=lambda d: (-expected[d], DEPARTMENTS.index(d)))
+
+
+def test_cues_are_shown_by_their_weight_for_the_chosen_department_strongest_first() -> None:
+    found = SMALL.topic("cobrança na fatura do app")
+    # `app` weighs nothing for finance: it is not why the message went there
+    assert found.cues == (("cobr*", 2.0), ("fatura", 1.0))
+    assert found.top(1) == (("cobr*", 2.0),)
+
+
+def test_a_tie_goes_to_the_department_listed_first() -> None:
+    tied = TopicModel(dict.fromkeys(DEPARTMENTS, 0.0), {})
+    assert tied.topic("anything").department == DEPARTMENTS[0]
+
+
+def test_the_data_file_names_only_known_departments() -> None:
+    with pytest.raises(ValueError, match="unknown departments \\['billing'\\]"):
+        load({"languages": {"en": {"bias": {"billing": 1.0}, "cues": {}}}})
+    with pytest.raises(ValueError, match="expected a mapping `languages`"):
+        load({"languages": []})
+
+
+def test_an_unknown_language_is_refused() -> None:
+    with pytest.raises(ValueError, match="no topic cues for language 'de'"):
+        topic.topic("Rechnung doppelt", "de")
+
+
+def test_the_shipped_file_has_every_language_and_department() -> None:
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    assert data["trained_on"] == "tests/corpus/train.jsonl"
+    assert set(data["languages"]) == {"en", "es", "pt"}
+    for part in data["languages"].values():
+        assert set(part["bias"]) == set(DEPARTMENTS)
+        assert {department for weights in part["cues"].values() for department in weights} == set(DEPARTMENTS)
+
+
+# ---- training ---------------------------------------------------------------------------------
+
+
+def test_training_on_the_training_part_reproduces_the_shipped_file(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn", reason="scikit-learn (the `train` extra) is needed to retrain the topic cues")
+    out = tmp_path / "topic.json"
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_department.py"), "--out", str(out)],
+        check=False, capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    assert out.read_bytes() == DATA.read_bytes(), "retrain with `python scripts/train_department.py` and commit the file"
+
+
+def test_training_refuses_the_held_out_part(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn", reason="scikit-learn (the `train` extra) is needed to run the training script")
+    heldout = tmp_path / "heldout.jsonl"
+    heldout.write_text("", encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_department.py"), "--train", str(heldout), "--out", str(tmp_path / "x.json")],
+        check=False, capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert run.returncode != 0
+    assert "the held-out part is never used for training" in run.stderr
+
+
+# ---- `topic` in rules, and in explain -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", ["pt-BR", None])  # the requester's locale, or the language detected
+def test_topic_is_a_department_rules_compare(locale: str | None) -> None:
+    text = "Me cobraram duas vezes na fatura do cartão"
+    result = plan(event(subject="", description=text, requester=Requester(locale=locale)), one_condition("topic: finance"), NOW)
+    [trace] = result.traces
+    [seen] = trace.conditions
+    assert (seen.field, seen.actual) == ("topic", topic.topic(text, result.language).department)
+    assert trace.matched is (seen.actual == "finance")
+
+
+def test_topic_probability_is_a_number_rules_compare() -> None:
+    text = "Me cobraram duas vezes na fatura do cartão"
+    result = plan(event(subject="", description=text, requester=Requester(locale="pt-BR")), one_condition("topic_probability: {gte: 0.0}"), NOW)
+    [trace] = result.traces
+    [seen] = trace.conditions
+    assert trace.matched and seen.actual == topic.topic(text, "pt").probability
+
+
+def test_topic_names_only_the_model_departments() -> None:
+    rules = "rules:\n  - {id: r, on: [created], if: {all: [{topic: billing}]}, then: {add_tags: [a]}}\n"
+    _, problems = load_sources({"10-rules.yaml": rules})
+    messages = [str(problem) for problem in problems]
+    assert any("billing" in m and "finance" in m and "management" in m for m in messages), messages
+
+
+def test_explain_shows_the_topic_how_sure_and_the_cues() -> None:
+    rules = ruleset("rules:\n  - {id: probe, on: [created], if: {all: [{topic: logistics}]}, then: {add_tags: [probe]}}\n")
+    text = "My order never arrived and the tracking says delivered"
+    result = plan(event(subject="", description=text), rules, NOW)
+    found = topic.topic(text, "en")
+    cues = ", ".join(f"{cue} {weight:+.2f}" for cue, weight in found.top(5)) or "no cue found"
+    others = ", ".join(f"{d} {p:.2f}" for d, p in found.probabilities[1:3])
+    assert f"Topic: {found.department} {found.probability:.2f} ({cues}; next: {others})" in explain.as_text(result).splitlines()
+    shown = explain.as_dict(result)["topic"]
+    assert shown["department"] == found.department
+    assert shown["cues"] == [[c, w] for c, w in found.top(5)]
+    assert shown["probabilities"] == dict(found.probabilities)
