@@ -84,7 +84,8 @@ class Features:
         columns: list[tuple[str, str]] = []
         finders = {}
         for language in LANGUAGES:
-            candidates = sorted(kinds_of[language]) + frequent_ngrams(found, language, set(kinds_of[language]))
+            taken = set(kinds_of[language])
+            candidates = sorted(taken) + frequent_ngrams(found, language, taken)
             columns += [(language, cue) for cue in candidates]
             finders[language] = CueModel(0.0, dict.fromkeys(candidates, 0.0))
         return cls(kinds_of, columns, finders)

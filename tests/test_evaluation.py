@@ -45,9 +45,9 @@ def write(path: Path, rows: list[object]) -> Path:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the shipped pack is below the targets on tests/corpus/heldout.jsonl (measured after the rewrite of "
-    "rules/30-routing.yaml: recall pt 0.824, es 0.647, en 0.647; ordinary flagged 18.8 % (pt 30.4, es 21.7, en 4.3); "
-    "department accuracy 54.2 % (pt 64.3, es 50.0, en 45.5)); remove this mark when the pack meets them",
+    reason="the shipped pack is below the targets on tests/corpus/heldout.jsonl (556 messages; measured once, after "
+    "the topic scorer and the third batch: recall pt 0.871, es 0.711, en 0.759; ordinary flagged 9.5 % (pt 8.6, "
+    "es 17.1, en 2.9); department accuracy 73.3 % (pt 81.2, es 70.4, en 67.0)); remove this mark when the pack meets them",
 )
 def test_the_shipped_rules_meet_the_targets_on_the_held_out_corpus():
     result = evaluate(CORPUS / "heldout.jsonl", "--rules", str(RULES), "--json")
@@ -72,7 +72,8 @@ def test_the_split_files_are_what_the_script_makes_of_the_whole_corpus():
 
 def test_each_batch_holds_out_40_percent_of_every_language_dispute_and_department():
     def batch(row: dict) -> int:
-        return 1 if int(row["id"].split("-")[1]) < 200 else 2  # ids 201 and up are the second batch
+        number = int(row["id"].split("-")[1])
+        return 1 if number < 200 else 2 if number < 400 else 3  # batches: ids 1-145, 201-337, 401 and up
 
     def strata(name: str) -> Counter[tuple[int, str, bool, str]]:
         rows = [json.loads(line) for line in (CORPUS / name).read_text(encoding="utf-8").splitlines()]
@@ -389,3 +390,18 @@ def test_a_cue_names_what_was_seen_not_the_whole_list_it_was_among(expected, sho
 
     result = ConditionResult("rules[0].if.all[0]", "text", "stems", expected, "cobraram ~ cobrar (stem)", True)
     assert _cue(result) == f"text stems {shown} (saw 'cobraram ~ cobrar (stem)')"
+
+
+def test_the_pack_is_cross_validated_on_the_training_part_with_scorers_fitted_per_fold(tmp_path):
+    pytest.importorskip("sklearn", reason="scikit-learn (the `train` extra) is needed to fit the scorers per fold")
+    rows = [row for row in map(json.loads, (CORPUS / "train.jsonl").read_text(encoding="utf-8").splitlines()) if row["lang"] == "en"][:60]
+    train = write(tmp_path / "train.jsonl", rows)
+    script = [sys.executable, str(ROOT / "scripts" / "cross_validate_pack.py"), "--folds", "2"]
+    run = subprocess.run([*script, "--train", str(train)], check=False, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert "fold 2/2 done" in run.stderr
+    [all_row] = [line for line in run.stdout.splitlines() if line.startswith("all ")]
+    assert all_row.split()[1] == "60"  # every message planned once, by the fold that did not fit on it
+    refused = subprocess.run([*script, "--train", str(CORPUS / "heldout.jsonl")], check=False, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert refused.returncode != 0
+    assert "the held-out part is never used for training" in refused.stderr

@@ -45,7 +45,7 @@ CASES = [
     pytest.param(
         'rules:\n  - id: r1\n    on: [created]\n    if:\n      all:\n        - statuss: open\n    then:\n      route: finance\n',
         [
-            'rules/test.yaml:6:11: rules[0].if.all[0].statuss: unknown field "statuss"; did you mean "status"? (expected one of: platform, status, previous_status, priority, tags, channel, subject, description, comment, comment_public, comment_by, text, language, requester.email, requester.organization, department, deadline, rating, complaint, custom.NAME)',
+            'rules/test.yaml:6:11: rules[0].if.all[0].statuss: unknown field "statuss"; did you mean "status"? (expected one of: platform, status, previous_status, priority, tags, channel, subject, description, comment, comment_public, comment_by, text, language, requester.email, requester.organization, department, deadline, rating, complaint, topic, topic_probability, custom.NAME)',
         ],
         id='field',
     ),

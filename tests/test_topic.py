@@ -73,6 +73,34 @@ def test_cues_are_shown_by_their_weight_for_the_chosen_department_strongest_firs
     assert found.top(1) == (("cobr*", 2.0),)
 
 
+EN = TopicModel(dict.fromkeys(DEPARTMENTS, 0.0), {"should": {"marketing": 0.5}, "charged": {"finance": 2.0}}, "en")
+ES = TopicModel(dict.fromkeys(DEPARTMENTS, 0.0), {"cobr*": {"finance": 4.0}, "app": {"engineering": 1.0}}, "es")
+PT = TopicModel(dict.fromkeys(DEPARTMENTS, 0.0), {"cobr*": {"finance": 3.0}, "app": {"engineering": 2.0}}, "pt")
+
+
+@pytest.mark.parametrize(
+    "text, preferred, language, department",
+    [
+        # an English comment on a Spanish ticket: the Spanish cues are far surer
+        ("Me cobraron dos veces. We should act on it", "en", "es", "finance"),
+        # the ticket's language keeps it unless another is surer by SURER_BY or more
+        ("charged, and the app", "en", "en", "finance"),
+        ("cobrança no app", "pt", "pt", "finance"),  # Spanish is surer (0.88 against 0.62), not by enough
+        # a language without a model: the surest of all
+        ("me cobraron", "de", "es", "finance"),
+    ],
+)
+def test_another_language_outvotes_the_tickets_only_when_much_surer(text: str, preferred: str, language: str, department: str) -> None:
+    found = topic.choose({"en": EN, "es": ES, "pt": PT}, text, preferred)
+    assert (found.language, found.department) == (language, department)
+
+
+def test_the_shipped_models_read_a_ticket_that_mixes_languages() -> None:
+    text = "Cobro duplicado: me cobraron dos veces y quiero el reembolso\n\nThis is a test comment. We should act on it right away."
+    assert topic.most_confident(text, "en").language == "es"
+    assert topic.most_confident(text, "en").department == topic.topic(text, "es").department
+
+
 def test_a_tie_goes_to_the_department_listed_first() -> None:
     tied = TopicModel(dict.fromkeys(DEPARTMENTS, 0.0), {})
     assert tied.topic("anything").department == DEPARTMENTS[0]
@@ -134,7 +162,7 @@ def test_topic_is_a_department_rules_compare(locale: str | None) -> None:
     result = plan(event(subject="", description=text, requester=Requester(locale=locale)), one_condition("topic: finance"), NOW)
     [trace] = result.traces
     [seen] = trace.conditions
-    assert (seen.field, seen.actual) == ("topic", topic.topic(text, result.language).department)
+    assert (seen.field, seen.actual) == ("topic", topic.most_confident(text, result.language).department)
     assert trace.matched is (seen.actual == "finance")
 
 
@@ -143,7 +171,7 @@ def test_topic_probability_is_a_number_rules_compare() -> None:
     result = plan(event(subject="", description=text, requester=Requester(locale="pt-BR")), one_condition("topic_probability: {gte: 0.0}"), NOW)
     [trace] = result.traces
     [seen] = trace.conditions
-    assert trace.matched and seen.actual == topic.topic(text, "pt").probability
+    assert trace.matched and seen.actual == topic.most_confident(text, "pt").probability
 
 
 def test_topic_names_only_the_model_departments() -> None:
@@ -157,11 +185,11 @@ def test_explain_shows_the_topic_how_sure_and_the_cues() -> None:
     rules = ruleset("rules:\n  - {id: probe, on: [created], if: {all: [{topic: logistics}]}, then: {add_tags: [probe]}}\n")
     text = "My order never arrived and the tracking says delivered"
     result = plan(event(subject="", description=text), rules, NOW)
-    found = topic.topic(text, "en")
+    found = topic.most_confident(text, "en")
     cues = ", ".join(f"{cue} {weight:+.2f}" for cue, weight in found.top(5)) or "no cue found"
     others = ", ".join(f"{d} {p:.2f}" for d, p in found.probabilities[1:3])
-    assert f"Topic: {found.department} {found.probability:.2f} ({cues}; next: {others})" in explain.as_text(result).splitlines()
+    assert f"Topic: {found.department} {found.probability:.2f} ({found.language}: {cues}; next: {others})" in explain.as_text(result).splitlines()
     shown = explain.as_dict(result)["topic"]
-    assert shown["department"] == found.department
+    assert (shown["department"], shown["language"]) == (found.department, found.language)
     assert shown["cues"] == [[c, w] for c, w in found.top(5)]
     assert shown["probabilities"] == dict(found.probabilities)

@@ -43,14 +43,15 @@ def _complaint_line(plan: Plan) -> str:
 
 
 def _topic(plan: Plan) -> topic.Topic:
-    return topic.topic(plan.event.text, plan.language)
+    # The same topic the `topic` condition read.
+    return topic.most_confident(plan.event.text, plan.language)
 
 
 def _topic_line(plan: Plan) -> str:
     found = _topic(plan)
     cues = ", ".join(f"{cue} {weight:+.2f}" for cue, weight in found.top(TOP_CUES)) or "no cue found"
     others = ", ".join(f"{department} {p:.2f}" for department, p in found.probabilities[1:3])
-    return f"Topic: {found.department} {found.probability:.2f} ({cues}; next: {others})"
+    return f"Topic: {found.department} {found.probability:.2f} ({found.language}: {cues}; next: {others})"
 
 
 def _trace_lines(trace: RuleTrace) -> list[str]:
@@ -101,6 +102,7 @@ def as_dict(plan: Plan) -> dict[str, Any]:
         "topic": {
             "department": about.department,
             "probability": about.probability,
+            "language": about.language,
             "cues": [[cue, weight] for cue, weight in about.top(TOP_CUES)],
             "probabilities": dict(about.probabilities),
         },

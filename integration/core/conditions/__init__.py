@@ -71,7 +71,7 @@ class Facts:
 
     @cached_property
     def topic(self) -> topic.Topic:
-        return topic.topic(self.text, self.language)
+        return topic.most_confident(self.text, self.language)
 
 
 @dataclass(frozen=True)

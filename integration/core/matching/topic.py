@@ -21,7 +21,7 @@ from importlib import resources
 
 from integration.core.matching.complaint import CueModel, words
 
-__all__ = ["DEPARTMENTS", "Topic", "TopicModel", "departments", "load", "topic"]
+__all__ = ["DEPARTMENTS", "Topic", "TopicModel", "departments", "load", "most_confident", "topic"]
 
 DATA_FILE = "topic_cues.json"
 DEPARTMENTS = ("finance", "legal", "engineering", "product", "marketing", "logistics", "management")
@@ -31,6 +31,7 @@ DEPARTMENTS = ("finance", "legal", "engineering", "product", "marketing", "logis
 class Topic:
     department: str
     probability: float  # 0..1, of `department`
+    language: str  # whose cues found it
     cues: tuple[tuple[str, float], ...]  # the cues found, by their weight for `department`, strongest first
     probabilities: tuple[tuple[str, float], ...]  # every department, most likely first
 
@@ -41,7 +42,8 @@ class Topic:
 class TopicModel:
     """One language's departments: a bias each, and per cue its weight for each department."""
 
-    def __init__(self, bias: Mapping[str, float], cues: Mapping[str, Mapping[str, float]]) -> None:
+    def __init__(self, bias: Mapping[str, float], cues: Mapping[str, Mapping[str, float]], language: str = "") -> None:
+        self.language = language
         self.bias = dict(bias)
         self.weights = {cue: dict(per_department) for cue, per_department in cues.items()}
         self._finder = CueModel(0.0, dict.fromkeys(cues, 0.0))  # finds cues; its own weights are unused
@@ -56,7 +58,7 @@ class TopicModel:
         best = max(probabilities, key=lambda department: (probabilities[department], -DEPARTMENTS.index(department)))
         cues = sorted(((cue, self.weights[cue].get(best, 0.0)) for cue in found), key=lambda item: (-item[1], item[0]))
         ranked = sorted(probabilities.items(), key=lambda item: (-item[1], DEPARTMENTS.index(item[0])))
-        return Topic(best, round(probabilities[best], 4), tuple(c for c in cues if c[1] > 0), tuple((d, round(p, 4)) for d, p in ranked))
+        return Topic(best, round(probabilities[best], 4), self.language, tuple(c for c in cues if c[1] > 0), tuple((d, round(p, 4)) for d, p in ranked))
 
 
 def _softmax(totals: Mapping[str, float]) -> dict[str, float]:
@@ -77,7 +79,7 @@ def load(data: Mapping[str, object]) -> dict[str, TopicModel]:
         if unknown:
             raise ValueError(f"topic cues ({lang}): unknown departments {sorted(unknown)} (expected: {', '.join(DEPARTMENTS)})")
         cues = {cue: {d: float(w) for d, w in weights.items() if d in DEPARTMENTS} for cue, weights in part["cues"].items()}
-        models[lang] = TopicModel(bias, cues)
+        models[lang] = TopicModel(bias, cues, lang)
     return models
 
 
@@ -97,3 +99,24 @@ def topic(text: str, language: str) -> Topic:
     if language not in models:
         raise ValueError(f"no topic cues for language {language!r} (have: {', '.join(sorted(models))})")
     return models[language].topic(text or "")
+
+
+SURER_BY = 0.3  # how much surer another language's cues must be to outvote the ticket's language
+
+
+def most_confident(text: str, preferred: str) -> Topic:
+    """The topic in the ticket's language, unless another language's cues are much surer of
+    theirs: a ticket mixes languages (a Spanish summary, an English comment), and words of one
+    language weigh nothing in another's model. Only by a wide margin, since Portuguese and
+    Spanish share many words."""
+    return choose(_models(), text, preferred)
+
+
+def choose(models: Mapping[str, TopicModel], text: str, preferred: str) -> Topic:
+    """`most_confident` over the given models."""
+    if preferred not in models:
+        return max((models[lang].topic(text or "") for lang in sorted(models)), key=lambda candidate: candidate.probability)
+    own = models[preferred].topic(text or "")
+    others = [models[lang].topic(text or "") for lang in sorted(models) if lang != preferred]
+    best = max(others, key=lambda candidate: candidate.probability, default=own)
+    return best if best.probability >= own.probability + SURER_BY else own
