@@ -82,8 +82,10 @@ STEPS: tuple[tuple[str, str], ...] = (
 SKIPPED_STEPS = frozenset(i for i, (who, _) in enumerate(STEPS) if who == "bot")
 TEXTS = {
     "en": {
-        "subject": "About my account",
-        "created": "This is unacceptable. I want to file a formal complaint.",
+        "subject": "About my card",
+        # a money dispute from the first message: routed to Finance at once, surely enough that
+        # no later message routes it again (rules/30-routing.yaml, `topic-unsure`)
+        "created": "I was charged a fee I never agreed to. This is unacceptable.",
         "refund": "I was charged twice and I want a refund.",
         "public": "I will post about this on social media.",
         "news": "Any news?",
@@ -93,8 +95,8 @@ TEXTS = {
         "bot": "(our own note, reported back)",
     },
     "pt": {
-        "subject": "Sobre minha conta",
-        "created": "Isso é inaceitável, quero registrar uma reclamação.",
+        "subject": "Sobre meu cartão",
+        "created": "Cobraram uma tarifa que eu não autorizei. Isso é inaceitável.",
         "refund": "Fui cobrado duas vezes e quero o estorno.",
         "public": "Vou expor vocês nas redes sociais.",
         "news": "Alguma novidade?",

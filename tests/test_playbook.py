@@ -363,3 +363,53 @@ def test_crises_public_complaints_and_legal_threats_run_round_the_clock(text: st
         assert deadline.due_at == FRIDAY_EVENING + timedelta(hours=hours)
     else:  # business hours: nothing counts until Monday 09:00 in São Paulo
         assert deadline.due_at > datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
+
+
+# ---- routing by topic, and routing again once when the first topic was unsure ----------------------
+
+VAGUE = "This is unacceptable. I want to file a formal complaint about my account."
+CLEAR_FINANCE = "I was charged twice and I want a refund."
+CLEAR_APP = "The app crashes every time I open it, error 500, it won't load."
+
+
+def customer_says(text: str, tags: tuple[str, ...], kinds: frozenset[EventKind] = frozenset({EventKind.COMMENT_ADDED})) -> Plan:
+    comment = Comment(id="c-2", body=text, public=True, by="customer") if EventKind.COMMENT_ADDED in kinds else None
+    return run(event(set(kinds), subject="About my account", description=VAGUE if comment else text, comment=comment, tags=tags))
+
+
+def test_a_dispute_routed_on_an_unclear_topic_is_marked_unsure() -> None:
+    first = customer_says(VAGUE, (), frozenset({EventKind.CREATED}))
+    assert first.effects.department is not None  # the best guess still gets an owner and a deadline
+    assert "topic-unsure" in first.effects.add_tags
+
+
+def test_a_clear_message_routes_an_unsure_dispute_again_once() -> None:
+    guessed = customer_says(VAGUE, (), frozenset({EventKind.CREATED})).effects.department
+    tags = ("dispute", f"dispute-{guessed}", "topic-unsure")
+    second = customer_says(CLEAR_FINANCE, tags)
+    assert second.effects.department == "finance"
+    assert "topic-unsure" in second.effects.remove_tags
+    # once routed on a clear topic, a clear message about something else moves nothing
+    third = customer_says(CLEAR_APP, ("dispute", f"dispute-{guessed}", "dispute-finance"))
+    assert third.effects.department is None
+
+
+@pytest.mark.parametrize(
+    "text, tags",
+    [
+        # a clear first route is never marked, so a later clear message does not move it
+        (CLEAR_APP, ("dispute", "dispute-finance")),
+        # an unsure ticket is not moved by another message that is just as vague
+        ("Still nothing. Unacceptable.", ("dispute", "dispute-engineering", "topic-unsure")),
+    ],
+)
+def test_routed_tickets_stay_where_they_are(text: str, tags: tuple[str, ...]) -> None:
+    result = customer_says(text, tags)
+    assert result.effects.department is None
+    assert "topic-unsure" not in result.effects.add_tags
+
+
+def test_an_escalation_takes_an_unsure_ticket_and_clears_the_mark() -> None:
+    result = customer_says("My lawyer will sue you over these charges.", ("dispute", "dispute-engineering", "topic-unsure"))
+    assert result.effects.department == "legal"
+    assert "topic-unsure" in result.effects.remove_tags
