@@ -12,7 +12,7 @@ import json
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
-from integration.core.matching.complaint import words  # noqa: E402
+from integration.core.matching.complaint import CueModel, words  # noqa: E402
 
 LANGUAGES = ("en", "es", "pt")
 TRAIN = ROOT / "tests" / "corpus" / "train.jsonl"
@@ -75,6 +75,55 @@ def frequent_ngrams(found: Sequence[Example], language: str, taken: set[str], ke
         counts.update(gram for gram in grams if not set(gram.split()) <= function_words and len(gram) > 2)
     frequent = (gram for gram, count in counts.items() if count >= MIN_TEXTS and gram not in taken)
     return sorted(gram for gram in frequent if keep(gram))
+
+
+@dataclass
+class Features:
+    """The regression's columns: one per language (its bias), one per kind (how many of the
+    kind's curated cues a text has), one per candidate cue of each language (present or not)."""
+
+    kinds: tuple[str, ...]
+    kinds_of: dict[str, Mapping[str, Iterable[str]]]  # language -> curated cue -> its kinds
+    columns: list[tuple[str, str]]  # (language, cue) for the cue columns
+    finders: dict[str, CueModel]
+
+    @classmethod
+    def build(
+        cls,
+        kinds: tuple[str, ...],
+        curated: Callable[[str], Mapping[str, Iterable[str]]],
+        more: Callable[[str, set[str]], list[str]],
+    ) -> Features:
+        """`curated(language)`: the hand-written cues and their kinds; `more(language, taken)`:
+        the candidates the training texts add."""
+        kinds_of = {language: curated(language) for language in LANGUAGES}
+        columns: list[tuple[str, str]] = []
+        finders = {}
+        for language in LANGUAGES:
+            taken = set(kinds_of[language])
+            candidates = sorted(taken) + more(language, taken)
+            columns += [(language, cue) for cue in candidates]
+            finders[language] = CueModel(0.0, dict.fromkeys(candidates, 0.0))
+        return cls(kinds, kinds_of, columns, finders)
+
+    @property
+    def offset(self) -> int:
+        """Where the cue columns start."""
+        return len(LANGUAGES) + len(self.kinds)
+
+    def matrix(self, found: Sequence[Example]) -> Any:
+        import numpy as np  # the training extra; the service never imports this module
+
+        index = {column: at for at, column in enumerate(self.columns)}
+        kind_index = {kind: len(LANGUAGES) + at for at, kind in enumerate(self.kinds)}
+        rows = np.zeros((len(found), self.offset + len(self.columns)))
+        for row, example in enumerate(found):
+            rows[row, LANGUAGES.index(example.language)] = 1.0
+            for cue in self.finders[example.language].found(list(example.words)):
+                rows[row, self.offset + index[(example.language, cue)]] = 1.0
+                for kind in self.kinds_of[example.language].get(cue, ()):
+                    rows[row, kind_index[kind]] += 1.0
+        return rows
 
 
 def rounded(value: float) -> float:

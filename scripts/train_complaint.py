@@ -23,7 +23,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,7 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from complaint_vocabulary import KINDS, cues, topics
-from cue_training import LANGUAGES, ROOT, TRAIN, Example, data_file, examples, frequent_ngrams, read_rows, rounded
+from cue_training import LANGUAGES, ROOT, TRAIN, Example, Features, data_file, examples, frequent_ngrams, read_rows, rounded
 
 from integration.core.matching.complaint import CueModel
 
@@ -52,14 +51,18 @@ def read_examples(path: Path) -> list[Example]:
     return examples(read_rows(path), lambda row: bool(row["dispute"]))
 
 
-def curated(language: str) -> dict[str, str]:
+def curated(language: str) -> dict[str, tuple[str]]:
     """Cue -> its kind, refusing a cue listed under two kinds (its weight would be ambiguous)."""
-    kinds: dict[str, str] = {}
+    kinds: dict[str, tuple[str]] = {}
     for kind in KINDS:
         for cue in cues(kind, language):
-            if kinds.setdefault(cue, kind) != kind:
-                raise SystemExit(f"{language} cue {cue!r} is listed as {kinds[cue]} and {kind}")
+            if kinds.setdefault(cue, (kind,)) != (kind,):
+                raise SystemExit(f"{language} cue {cue!r} is listed as {kinds[cue][0]} and {kind}")
     return kinds
+
+
+def features_of(found: Sequence[Example]) -> Features:
+    return Features.build(KINDS, curated, lambda language, taken: candidates_of(found, language, taken))
 
 
 def candidates_of(examples: Sequence[Example], language: str, taken: set[str]) -> list[str]:
@@ -69,56 +72,22 @@ def candidates_of(examples: Sequence[Example], language: str, taken: set[str]) -
     return frequent_ngrams(examples, language, taken, keep=lambda gram: " " in gram or not topic.found([gram]))
 
 
-@dataclass
-class Features:
-    """Columns: one per language (its bias), one per kind (how many of its cues a text has),
-    one per candidate cue of each language (present or not)."""
-
-    kinds_of: dict[str, dict[str, str]]  # language -> curated cue -> kind
-    columns: list[tuple[str, str]]  # (language, cue) for the cue columns
-    finders: dict[str, CueModel]
-
-    @classmethod
-    def build(cls, examples: Sequence[Example]) -> Features:
-        kinds_of = {language: curated(language) for language in LANGUAGES}
-        columns: list[tuple[str, str]] = []
-        finders = {}
-        for language in LANGUAGES:
-            candidates = sorted(kinds_of[language]) + candidates_of(examples, language, set(kinds_of[language]))
-            columns += [(language, cue) for cue in candidates]
-            finders[language] = CueModel(0.0, dict.fromkeys(candidates, 0.0))
-        return cls(kinds_of, columns, finders)
-
-    def matrix(self, examples: Sequence[Example]) -> np.ndarray:
-        index = {column: at for at, column in enumerate(self.columns)}
-        offset = len(LANGUAGES) + len(KINDS)
-        rows = np.zeros((len(examples), offset + len(self.columns)))
-        for row, example in enumerate(examples):
-            rows[row, LANGUAGES.index(example.language)] = 1.0
-            for cue in self.finders[example.language].found(list(example.words)):
-                rows[row, offset + index[(example.language, cue)]] = 1.0
-                kind = self.kinds_of[example.language].get(cue)
-                if kind is not None:
-                    rows[row, len(LANGUAGES) + KINDS.index(kind)] += 1.0
-        return rows
-
-
 def fit(examples: Sequence[Example]) -> dict[str, dict[str, object]]:
     """The data file's `languages`: per language a bias and each cue's weight (its kind's
     weight plus its own), rounded; cues whose weight rounds to zero are left out."""
-    features = Features.build(examples)
+    features = features_of(examples)
     labels = np.array([example.label for example in examples])
     regression = LogisticRegression(C=C, l1_ratio=L1_RATIO, solver="saga", max_iter=20000, tol=1e-7, random_state=0, class_weight=CLASS_WEIGHT)
     regression.fit(features.matrix(examples), labels)
     weights = regression.coef_[0]
-    offset = len(LANGUAGES) + len(KINDS)
+    offset = features.offset
     kind_weight = dict(zip(KINDS, weights[len(LANGUAGES) : offset], strict=True))
     languages: dict[str, dict[str, object]] = {}
     for at, language in enumerate(LANGUAGES):
         bias = float(regression.intercept_[0] + weights[at])
         cue_weights = {}
         for (cue_language, cue), own in zip(features.columns, weights[offset:], strict=True):
-            kind = features.kinds_of[language].get(cue)
+            [kind] = features.kinds_of[language].get(cue, (None,))
             weight = rounded(own + (kind_weight[kind] if kind else 0.0))
             if cue_language == language and weight != 0.0:
                 cue_weights[cue] = weight

@@ -21,7 +21,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import complaint_vocabulary
 import department_vocabulary
-from cue_training import LANGUAGES, ROOT, TRAIN, Example, data_file, examples, frequent_ngrams, read_rows, rounded
+from cue_training import LANGUAGES, ROOT, TRAIN, Example, Features, data_file, examples, frequent_ngrams, read_rows, rounded
 
-from integration.core.matching.complaint import CueModel
 from integration.core.matching.topic import DEPARTMENTS, TopicModel
 
 OUT = ROOT / "integration" / "core" / "matching" / "topic_cues.json"
@@ -69,49 +67,18 @@ def curated(language: str) -> dict[str, set[str]]:
     return lists
 
 
-@dataclass
-class Features:
-    """Columns: one per language, one per kind (how many of its cues a text has), one per
-    candidate cue of each language (present or not)."""
-
-    kinds_of: dict[str, dict[str, set[str]]]
-    columns: list[tuple[str, str]]
-    finders: dict[str, CueModel]
-
-    @classmethod
-    def build(cls, found: Sequence[Example]) -> Features:
-        kinds_of = {language: curated(language) for language in LANGUAGES}
-        columns: list[tuple[str, str]] = []
-        finders = {}
-        for language in LANGUAGES:
-            taken = set(kinds_of[language])
-            candidates = sorted(taken) + frequent_ngrams(found, language, taken)
-            columns += [(language, cue) for cue in candidates]
-            finders[language] = CueModel(0.0, dict.fromkeys(candidates, 0.0))
-        return cls(kinds_of, columns, finders)
-
-    def matrix(self, found: Sequence[Example]) -> np.ndarray:
-        index = {column: at for at, column in enumerate(self.columns)}
-        kind_index = {kind: at for at, kind in enumerate(kinds())}
-        offset = len(LANGUAGES) + len(kind_index)
-        rows = np.zeros((len(found), offset + len(self.columns)))
-        for row, example in enumerate(found):
-            rows[row, LANGUAGES.index(example.language)] = 1.0
-            for cue in self.finders[example.language].found(list(example.words)):
-                rows[row, offset + index[(example.language, cue)]] = 1.0
-                for kind in self.kinds_of[example.language].get(cue, ()):
-                    rows[row, len(LANGUAGES) + kind_index[kind]] += 1.0
-        return rows
+def features_of(found: Sequence[Example]) -> Features:
+    return Features.build(kinds(), curated, lambda language, taken: frequent_ngrams(found, language, taken))
 
 
 def fit(found: Sequence[Example]) -> dict[str, dict[str, object]]:
     """The data file's `languages`: per language a bias per department and, per cue, its
     weight for each department (its lists' weights plus its own), rounded; zeros left out."""
-    features = Features.build(found)
+    features = features_of(found)
     regression = LogisticRegression(C=C, l1_ratio=L1_RATIO, solver="saga", max_iter=5000, tol=1e-4, random_state=0)
     regression.fit(features.matrix(found), np.array([example.label for example in found]))
     order = [list(regression.classes_).index(d) if d in regression.classes_ else None for d in DEPARTMENTS]
-    offset = len(LANGUAGES) + len(kinds())
+    offset = features.offset
     languages: dict[str, dict[str, object]] = {}
     for at, language in enumerate(LANGUAGES):
         bias = {d: rounded(regression.intercept_[k] + regression.coef_[k, at]) if k is not None else -9.0 for d, k in zip(DEPARTMENTS, order, strict=True)}

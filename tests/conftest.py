@@ -8,6 +8,8 @@ import hashlib
 import hmac
 import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -33,6 +35,11 @@ SHARED = next((path for path in (ROOT.parent / "shared", Path("/work/shared")) i
 REAL = SHARED / "fixtures" / "real"
 PAYLOADS = Path(__file__).resolve().parent / "payloads"
 RULES = ROOT / "rules"
+
+
+def run_script(name: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """One of `scripts/` (the trainers, the corpus split), run as a user runs it, from the root."""
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / name), *args], check=False, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 ZENDESK_SPEC = SHARED / "specs" / "zendesk-support-oas.yaml"
 
 PG_URL = os.environ.get("DISPUTE_DESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

@@ -1,5 +1,6 @@
 """The topic scorer (whose problem a message is about): the arithmetic on a small hand-made
-model, the shipped data file and the training that wrote it, and `topic` in rules and explain.
+model, the shipped data file (its training: tests/test_training.py), and `topic` in rules and
+explain.
 
 Language quality is not asserted here on sentences written for it: that is measured on the
 labelled corpus (tests/test_evaluation.py)."""
@@ -8,8 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -127,30 +127,9 @@ def test_the_shipped_file_has_every_language_and_department() -> None:
         assert {department for weights in part["cues"].values() for department in weights} == set(DEPARTMENTS)
 
 
-# ---- training ---------------------------------------------------------------------------------
-
-
-def test_training_on_the_training_part_reproduces_the_shipped_file(tmp_path: Path) -> None:
-    pytest.importorskip("sklearn", reason="scikit-learn (the `train` extra) is needed to retrain the topic cues")
-    out = tmp_path / "topic.json"
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "train_department.py"), "--out", str(out)],
-        check=False, capture_output=True, text=True, timeout=600, cwd=ROOT,
-    )
-    assert run.returncode == 0, run.stderr
-    assert out.read_bytes() == DATA.read_bytes(), "retrain with `python scripts/train_department.py` and commit the file"
-
-
-def test_training_refuses_the_held_out_part(tmp_path: Path) -> None:
-    pytest.importorskip("sklearn", reason="scikit-learn (the `train` extra) is needed to run the training script")
-    heldout = tmp_path / "heldout.jsonl"
-    heldout.write_text("", encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "train_department.py"), "--train", str(heldout), "--out", str(tmp_path / "x.json")],
-        check=False, capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )
-    assert run.returncode != 0
-    assert "the held-out part is never used for training" in run.stderr
+def test_the_data_file_ships_with_the_package() -> None:
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert DATA.name in package_data["integration.core.matching"]
 
 
 # ---- `topic` in rules, and in explain -----------------------------------------------------------
