@@ -215,6 +215,6 @@ def test_explain_shows_the_score_and_the_cues_that_made_it() -> None:
 
 def test_explain_says_when_no_cue_was_found() -> None:
     rules = ruleset("rules:\n  - {id: probe, on: [created], then: {add_tags: [probe]}}\n")
-    result = plan(event(subject="", description="Sunday opening times"), rules, NOW)
-    value = complaint.score("Sunday opening times", "en").value
+    result = plan(event(subject="", description="Sunday opening"), rules, NOW)
+    value = complaint.score("Sunday opening", "en").value
     assert f"Complaint: {value:.2f} (en: no cue found)" in explain.as_text(result).splitlines()

@@ -45,9 +45,9 @@ def write(path: Path, rows: list[object]) -> Path:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the shipped pack is below the targets on tests/corpus/heldout.jsonl (556 messages; measured once, after "
-    "the topic scorer and the third batch: recall pt 0.871, es 0.711, en 0.759; ordinary flagged 9.5 % (pt 8.6, "
-    "es 17.1, en 2.9); department accuracy 73.3 % (pt 81.2, es 70.4, en 67.0)); remove this mark when the pack meets them",
+    reason="the shipped pack is below the targets on tests/corpus/heldout.jsonl (745 messages, after the fourth batch: "
+    "recall pt 0.884, es 0.723, en 0.758; ordinary flagged 10.5 % (pt 7.5, es 14.9, en 8.9); department accuracy "
+    "72.2 % (pt 78.6, es 67.0, en 69.0)); remove this mark when the pack meets them",
 )
 def test_the_shipped_rules_meet_the_targets_on_the_held_out_corpus():
     result = evaluate(CORPUS / "heldout.jsonl", "--rules", str(RULES), "--json")
@@ -73,7 +73,7 @@ def test_the_split_files_are_what_the_script_makes_of_the_whole_corpus():
 def test_each_batch_holds_out_40_percent_of_every_language_dispute_and_department():
     def batch(row: dict) -> int:
         number = int(row["id"].split("-")[1])
-        return 1 if number < 200 else 2 if number < 400 else 3  # batches: ids 1-145, 201-337, 401 and up
+        return 1 if number < 200 else 2 if number < 400 else 3 if number < 600 else 4  # batches: ids 1-145, 201-337, 401-589, 601 and up
 
     def strata(name: str) -> Counter[tuple[int, str, bool, str]]:
         rows = [json.loads(line) for line in (CORPUS / name).read_text(encoding="utf-8").splitlines()]
