@@ -2,7 +2,7 @@
 
     python bench/evaluate.py [--quick] [--seconds S] [--rules DIR] [--corpus FILE]
 
-Every message of the corpus (default tests/corpus/messages.jsonl, 1,385 real pt/es/en messages)
+Every message of the corpus (default tests/corpus/messages.jsonl, the labelled pt/es/en corpus)
 is built once as the new web ticket `rules evaluate` plans (`as_new_ticket`); then
 (a) `plan(event, ruleset, now)` alone, cycling over the messages, for --seconds, with the
     mean per language and the slowest message;
