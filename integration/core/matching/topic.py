@@ -49,9 +49,9 @@ class TopicModel:
         self._finder = CueModel(0.0, dict.fromkeys(cues, 0.0))  # finds cues; its own weights are unused
 
     def topic(self, text: str) -> Topic:
-        found = self._finder.found(words(text))
+        found = sorted(self._finder.found(words(text)))  # a set: its order varies between processes
         totals = dict(self.bias)
-        for cue in found:
+        for cue in found:  # in a fixed order, so float sums (and near ties) are the same every run
             for department, weight in self.weights[cue].items():
                 totals[department] += weight
         probabilities = _softmax(totals)
