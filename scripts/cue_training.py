@@ -18,6 +18,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
@@ -111,9 +113,7 @@ class Features:
         """Where the cue columns start."""
         return len(LANGUAGES) + len(self.kinds)
 
-    def matrix(self, found: Sequence[Example]) -> Any:
-        import numpy as np  # the training extra; the service never imports this module
-
+    def matrix(self, found: Sequence[Example]) -> np.ndarray:
         index = {column: at for at, column in enumerate(self.columns)}
         kind_index = {kind: len(LANGUAGES) + at for at, kind in enumerate(self.kinds)}
         rows = np.zeros((len(found), self.offset + len(self.columns)))

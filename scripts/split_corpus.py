@@ -72,8 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lines = (args.corpus / "messages.jsonl").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines if line.strip()]
-    parts = {"messages.jsonl": as_jsonl(assign_parts(rows))}
-    parts |= dict(zip(("train.jsonl", "heldout.jsonl"), map(as_jsonl, split(rows)), strict=True))
+    parted = assign_parts(rows)
+    parts = {"messages.jsonl": as_jsonl(parted)}
+    parts |= dict(zip(("train.jsonl", "heldout.jsonl"), map(as_jsonl, split(parted)), strict=True))
     if args.check:
         unparted = [row["id"] for row in rows if "part" not in row]
         if unparted:

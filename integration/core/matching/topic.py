@@ -21,7 +21,7 @@ from importlib import resources
 
 from integration.core.matching.complaint import CueModel, words
 
-__all__ = ["DEPARTMENTS", "Topic", "TopicModel", "departments", "load", "most_confident", "topic"]
+__all__ = ["DEPARTMENTS", "Topic", "TopicModel", "choose", "load", "most_confident", "topic"]
 
 DATA_FILE = "topic_cues.json"
 DEPARTMENTS = ("finance", "legal", "engineering", "product", "marketing", "logistics", "management")
@@ -89,10 +89,6 @@ def _models() -> dict[str, TopicModel]:
     return load(json.loads(text))
 
 
-def departments() -> tuple[str, ...]:
-    return DEPARTMENTS
-
-
 def topic(text: str, language: str) -> Topic:
     """The department `text` (in `language`: en, pt or es) is most likely about, and why."""
     models = _models()
@@ -117,6 +113,8 @@ def choose(models: Mapping[str, TopicModel], text: str, preferred: str) -> Topic
     if preferred not in models:
         return max((models[lang].topic(text or "") for lang in sorted(models)), key=lambda candidate: candidate.probability)
     own = models[preferred].topic(text or "")
+    if own.probability + SURER_BY > 1.0:  # no other language can be surer by enough: skip them
+        return own
     others = [models[lang].topic(text or "") for lang in sorted(models) if lang != preferred]
     best = max(others, key=lambda candidate: candidate.probability, default=own)
     return best if best.probability >= own.probability + SURER_BY else own
